@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
@@ -107,7 +108,7 @@ func (c *core) backoff() {
 	switch {
 	case c.idle < 256:
 	case c.idle < 1024:
-		time.Sleep(0) // yields the thread
+		runtime.Gosched()
 	default:
 		d := time.Duration(min(c.idle-1024+1, 50)) * 10 * time.Microsecond
 		time.Sleep(d)
