@@ -90,15 +90,6 @@ func IsExtension(proto uint8) bool {
 	return false
 }
 
-// ExtHeader is one IPv6 extension header found by Walk.
-type ExtHeader struct {
-	Proto    uint8 // its protocol number
-	Off      int   // offset from the start of the IPv6 header
-	Len      int   // its length in bytes
-	NextOff  int   // offset of the next-header field that names it
-	NextProt uint8 // what follows it
-}
-
 // Chain is the result of walking the extension headers.
 type Chain struct {
 	Proto   uint8 // upper-layer protocol (or ESP/AH/NoNext)
