@@ -57,7 +57,7 @@ func newCore(e *Engine, id int) *core {
 	for i := range c.tx {
 		c.tx[i] = make([]*pkt.Buf, 0, txBacklog+4*burst)
 	}
-	c.ctx = Ctx{Core: id, Cache: c.cache, Stats: &c.stats,
+	c.ctx = Ctx{Core: id, Cache: c.cache, Stats: &c.stats, core: c,
 		inject: make([]*pkt.Buf, 0, 2*burst), host: make([]*pkt.Buf, 0, burst)}
 	for _, f := range e.cfg.Inbound {
 		c.inbound = append(c.inbound, f(id))

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"net/netip"
+
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 )
@@ -31,6 +33,42 @@ type Ctx struct {
 
 	inject []*pkt.Buf
 	host   []*pkt.Buf
+	core   *core
+}
+
+// ICMPError sends an ICMP or ICMPv6 error about b (which the caller still
+// owns) to b's source, under the router's rules and rate limit: for
+// example fragmentation-needed with the MTU a tunnel leaves (RFC 4301 §8).
+func (c *Ctx) ICMPError(b *pkt.Buf, typ, code uint8, rest uint32) {
+	c.core.icmpError(b, typ, code, rest)
+}
+
+// RouteMTU returns the MTU of the port a packet to dst leaves by.
+func (c *Ctx) RouteMTU(dst netip.Addr) (int, bool) {
+	t := c.core.t
+	var nh *nexthop
+	var ok bool
+	if dst.Is4() {
+		nh, ok = t.lookup4(dst.As4())
+	} else {
+		a := dst.As16()
+		nh, ok = t.lookup6(&a)
+	}
+	if !ok {
+		return 0, false
+	}
+	return t.ifaces[nh.port].mtu, true
+}
+
+// IsLocal reports whether a is one of the router's addresses.
+func (c *Ctx) IsLocal(a netip.Addr) bool {
+	_, ok := c.core.t.local[a]
+	return ok
+}
+
+// FromHost reports whether b came in through the host-path port.
+func (c *Ctx) FromHost(b *pkt.Buf) bool {
+	return int(b.Meta.InPort) == c.core.e.cfg.HostPort && b.Meta.Flags&pkt.FlagLocalOrigin != 0
 }
 
 // Drop counts b as dropped for reason r and frees it.
