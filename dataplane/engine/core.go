@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/dataplane/reasm"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 )
 
@@ -36,6 +37,9 @@ type core struct {
 	hold holdQueue
 	icmp tokenBucket
 
+	reasm   *reasm.Table
+	dropFn  func(*pkt.Buf, stats.Reason)
+
 	hostMAC [6]byte // learned from the host-path port's frames
 	fragID  uint32  // IPv6 fragment identification
 
@@ -66,6 +70,8 @@ func newCore(e *Engine, id int) *core {
 		c.outbound = append(c.outbound, f(id))
 	}
 	c.icmp.init(e.cfg.ICMPRate)
+	c.reasm = reasm.New(reasm.Config{MaxBytes: 1 << 20}, c.cache)
+	c.dropFn = c.ctx.Drop
 	return c
 }
 
@@ -161,11 +167,20 @@ func (c *core) process(in int) {
 	host := in == c.e.cfg.HostPort
 	n := 0
 	for _, b := range c.work {
-		if c.ingress(b, in) {
-			c.work[n] = b
-			n++
+		if !c.ingress(b, in) {
+			continue
 		}
+		if !host && b.Meta.Flags&pkt.FlagToLocal != 0 && reasm.IsFragment(b.Bytes()) {
+			// Fragments for the router (ESP, IKE) are put back together
+			// before decapsulation; forwarded ones pass untouched.
+			if b = c.reasm.Add(b, c.ctx.Now, c.dropFn); b == nil || !c.relayer(b) {
+				continue
+			}
+		}
+		c.work[n] = b
+		n++
 	}
+	clear(c.work[n:])
 	c.work = c.work[:n]
 	if host {
 		// What the host sends is locally originated: straight to the
@@ -248,6 +263,9 @@ func (c *core) drainInjected() {
 // ones are dropped.
 func (c *core) tick() {
 	c.icmp.refill(c.ctx.Now)
+	if c.reasm.Len() > 0 {
+		c.reasm.Expire(c.ctx.Now, c.dropFn)
+	}
 	if len(c.hold.q) == 0 {
 		return
 	}

@@ -91,6 +91,24 @@ func (c *core) checkIPv4(b *pkt.Buf, data []byte) bool {
 	return true
 }
 
+// relayer re-derives the upper-layer protocol and offset of a packet
+// whose headers changed (a reassembled datagram).
+func (c *core) relayer(b *pkt.Buf) bool {
+	data := b.Bytes()
+	if data[0]>>4 == 4 {
+		ip := hdr.IPv4(data)
+		b.Meta.L4Proto, b.Meta.L4Off = ip.Protocol(), uint16(ip.HeaderLen())
+		return true
+	}
+	ch, ok := hdr.IPv6(data).Walk(len(data))
+	if !ok {
+		c.ctx.Drop(b, stats.ReasonIPv6BadExtHdr)
+		return false
+	}
+	b.Meta.L4Proto, b.Meta.L4Off = ch.Proto, uint16(ch.Off)
+	return true
+}
+
 // ipv4Reason tells why an IPv4 header is invalid.
 func ipv4Reason(data []byte) stats.Reason {
 	switch {

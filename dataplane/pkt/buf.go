@@ -86,7 +86,7 @@ type Step struct {
 	Proto  uint8  // 50 ESP, 51 AH, 108 IPComp
 	Tunnel bool   // tunnel mode (an inner IP header was exposed)
 	SPI    uint32 // SPI or CPI
-	SAIdx  uint32 // index of the SA in the SAD snapshot that removed it
+	ReqID  uint32 // the SA's reqid, linking it to the policy that wants it
 }
 
 // AddStep appends a decapsulation step; it reports false when the history
