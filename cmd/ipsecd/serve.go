@@ -8,8 +8,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fastipsec/fastipsec/config"
+	"github.com/fastipsec/fastipsec/config/setkey"
+	"github.com/fastipsec/fastipsec/ctrl"
 	"github.com/fastipsec/fastipsec/dataplane/engine"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/ipsec/stage"
 )
 
 // serve opens the ports, builds the engine and runs it until ctx ends
@@ -29,16 +32,23 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	mgr := ctrl.NewManager(log)
+	if err := applyControl(cfg, mgr); err != nil {
+		return err
+	}
+	ipsecStats := stage.NewStats()
+	deps := stage.Deps{SAD: mgr.SAD, SPD: mgr.SPD, Knobs: mgr.Knobs, Stats: ipsecStats}
+	ecfg.Inbound = []engine.StageFactory{stage.Inbound(deps)}
+	ecfg.Outbound = []engine.StageFactory{stage.Outbound(deps)}
 	e, err := engine.New(ecfg)
 	if err != nil {
 		return err
 	}
-	if cfg.SetKey != "" {
-		log.Warn("setkey file not applied: this build has no IPsec transforms yet", zap.String("file", cfg.SetKey))
-	}
-	for _, s := range cfg.Sysctl {
-		log.Warn("sysctl not applied: this build has no IPsec knobs yet", zap.String("name", s.Name), zap.String("value", s.Value))
-	}
+	ctlCtx, stopCtl := context.WithCancel(context.Background())
+	defer stopCtl()
+	go mgr.Run(ctlCtx)
+	log.Info("IPsec databases loaded", zap.Int("sas", mgr.SAD.Len()), zap.Int("policies", mgr.SPD.Len()))
+	defer func() { log.Info("ESP totals", zap.Any("espstat", ipsecStats.ESP())) }()
 	for _, p := range ports {
 		log.Info("port", zap.String("name", p.Name()), zap.String("link", p.LinkType().String()),
 			zap.Int("mtu", p.MTU()), zap.String("mac", macString(p.MAC())))
@@ -62,6 +72,24 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	e.Stop()
 	logStats(log, e, time.Since(start))
 	return e.Err()
+}
+
+// applyControl sets the config's knobs and loads its setkey file; errors
+// name the file and line.
+func applyControl(cfg *config.Config, mgr *ctrl.Manager) error {
+	for _, s := range cfg.Sysctl {
+		if err := mgr.Sysctl([][2]string{{s.Name, s.Value}}); err != nil {
+			return fmt.Errorf("%s:%d: sysctl: %w", cfg.File, s.Line, err)
+		}
+	}
+	if cfg.SetKey == "" {
+		return nil
+	}
+	cmds, err := setkey.ParseFile(cfg.SetKey)
+	if err != nil {
+		return err
+	}
+	return mgr.ApplySetkey(cfg.SetKey, cmds)
 }
 
 // engineConfig maps the config's names to the engine's port indexes.

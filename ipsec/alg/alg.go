@@ -53,6 +53,9 @@ const (
 	numEnc
 )
 
+// NumEnc bounds EncID values: per-algorithm tables can be [NumEnc]T.
+const NumEnc = int(numEnc)
+
 // AuthID names an integrity algorithm. The zero value is invalid (AEAD
 // sessions accept it as "no separate integrity algorithm").
 type AuthID uint8

@@ -2,11 +2,16 @@
 // keyed transform, its counters and lifetimes, and the lock-free index the
 // dataplane looks SAs up in.
 //
-//	control plane ──Store.Add/Update/Delete──► index (RCU hash, atomic publish)
-//	                                              │ Inbound(proto, spi, dst, src)  O(1)
-//	dataplane cores ◄─────────────────────────────┘ Outbound(template)
-//	      │ Account / NextSeq / replay per burst
-//	      └──► Events (soft/hard expiry) ──► control plane (SADB_EXPIRE)
+//	control plane ──Add/Update/Delete/GetSPI/Apply (one writer mutex)──┐
+//	                                                                   ▼
+//	index: in  (proto, spi, dst) ─► SA          tagged cache-line buckets
+//	       out (proto, src, dst) ─► SAs by id   RCU chains; atomic stores
+//	                                                                   │
+//	dataplane cores ◄── Inbound(proto, spi, dst, src) / Outbound(...) ─┘ O(1), lock-free
+//	      │ ReserveSeq / Account / replay per burst
+//	      └──► Store.Raise ──► Events (soft/hard) ──► control plane (SADB_EXPIRE)
+//	control timer ──► Store.Tick: due time lifetimes (deadline array), stale
+//	                  larval SAs, wipe of retired SAs after a grace period
 //
 // An SA's configuration and keyed session are immutable once installed;
 // its mutable state (sequence counter, replay window, counters) lives in
@@ -156,6 +161,8 @@ type SA struct {
 
 	id    uint64 // unique per Store, orders SAs by installation
 	state atomic.Uint32
+	lost  atomic.Uint32 // expiries not yet delivered (Events full); Tick resends
+	tidx  int           // 1 + index in Store.timers (0: none); under Store.mu
 	added time.Time
 
 	out outState

@@ -1,0 +1,61 @@
+package esp
+
+import (
+	"encoding/binary"
+
+	"github.com/fastipsec/fastipsec/dataplane/hdr"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
+)
+
+// aadOnly reports a session that authenticates everything as AAD and
+// encrypts nothing (AES-GMAC, RFC 4543 §3.2).
+// TODO(alg): ask alg.Session for this property instead of its ID.
+func aadOnly(s *alg.Session) bool { return s.Enc() == alg.EncAESGMAC }
+
+// cryptoOp describes packet data's ESP region to the engine:
+//
+//	data[esp:]  SPI | SeqLo | IV | text (payload, padding, trailer) | ICV
+//	                  textEnd ─────────────────────────────────────┘
+//
+// With ESN and an AEAD session it moves the SPI into the 4 bytes in front
+// of the header and writes SeqHi over it, so that the additional data
+// SPI || SeqHi || SeqLo (RFC 4106 §5, RFC 7634 §2.1, RFC 4543 §5) lies
+// contiguous in the packet; restoreAAD undoes it after the crypto call.
+func cryptoOp(op *alg.Op, w *work, s *alg.Session, data []byte, textEnd int, esn bool) {
+	esp := w.esp
+	iv := esp + hdr.ESPLen
+	text := iv + s.IVLen()
+	op.Sess, op.IV, op.ICV, op.IVCounter = s, data[iv:text], data[textEnd:textEnd+s.ICVLen()], w.seq
+	if !s.AEAD() {
+		op.Text = data[text:textEnd]
+		op.Auth = data[esp:textEnd]
+		op.SeqHi, op.ESN = uint32(w.seq>>32), esn
+		return
+	}
+	aad := esp
+	if esn {
+		copy(w.saved[:], data[esp-4:esp])
+		copy(data[esp-4:esp], data[esp:esp+4])
+		binary.BigEndian.PutUint32(data[esp:], uint32(w.seq>>32))
+		w.esnAAD = true
+		aad = esp - 4
+	}
+	if aadOnly(s) {
+		op.AAD = data[aad:textEnd]
+		op.Text = data[text:text]
+	} else {
+		op.AAD = data[aad : esp+hdr.ESPLen]
+		op.Text = data[text:textEnd]
+	}
+}
+
+// restoreAAD puts the SPI and the bytes in front of the header back.
+func restoreAAD(w *work, data []byte) {
+	if !w.esnAAD {
+		return
+	}
+	esp := w.esp
+	copy(data[esp:esp+4], data[esp-4:esp])
+	copy(data[esp-4:esp], w.saved[:])
+	w.esnAAD = false
+}

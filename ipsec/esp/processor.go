@@ -1,0 +1,164 @@
+package esp
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/sad"
+)
+
+// Options are the run-time knobs, loaded once per burst by the caller.
+type Options struct {
+	// DFBit is net.inet.ipsec.dfbit for an IPv4 outer header in tunnel
+	// mode: 0 clear, 1 set, 2 copy from an IPv4 inner packet (clear for
+	// IPv6 inner packets, which carry no DF).
+	DFBit int
+	// ECN is net.inet.ipsec.ecn: RFC 6040 normal mode on encap and decap;
+	// off is compatibility mode (outer ECN Not-ECT, inner left alone).
+	ECN bool
+	// TTL is the outer TTL / hop limit in tunnel mode (64 when 0).
+	TTL uint8
+}
+
+// DefaultTTL is the outer TTL used when Options.TTL is 0.
+const DefaultTTL = 64
+
+// Expiry is a lifetime an SA crossed during the last Encap or Decap.
+type Expiry struct {
+	SA     *sad.SA
+	Expiry sad.Expiry
+}
+
+// Processor is one core's ESP worker; not safe for concurrent use.
+type Processor struct {
+	eng  alg.Engine
+	ops  []alg.Op
+	w    []work
+	exp  []Expiry
+	ipID uint16       // outer IPv4 identification, per core
+	now  func() int64 // Unix ns for lifetimes; tests may replace it
+}
+
+// work is one packet's plan and state within a burst.
+type work struct {
+	op     int    // index in Processor.ops, -1 without one
+	esp    int    // offset of the ESP header in the packet
+	udp    int    // offset of the NAT-T UDP header, 0 without
+	end    int    // decap: end of the ESP packet (ICV included)
+	hdr    int    // transport: bytes of IP header kept (up to ESP or UDP)
+	next   int    // transport: offset of the next-header field to patch
+	front  int    // encap: bytes added in front of the payload
+	pay    int    // encap: payload bytes (transport: after the header)
+	tfc    int    // encap: TFC padding bytes
+	pad    int    // encap: ESP padding bytes
+	nh     uint8  // encap: next header of the payload
+	clear  int    // clear packet length, for byte lifetimes
+	seq    uint64 // full sequence number
+	saved  [4]byte
+	esnAAD bool // the 4 bytes before the ESP header hold the SPI (ESN AAD)
+	v6     bool // the packet (encap: inner; decap: outer) is IPv6
+}
+
+// NewProcessor returns a worker that runs its crypto on eng.
+func NewProcessor(eng alg.Engine) *Processor {
+	const n = 4 * pkt.BurstSize
+	return &Processor{
+		eng:  eng,
+		ops:  make([]alg.Op, 0, n),
+		w:    make([]work, n),
+		exp:  make([]Expiry, 0, 8),
+		ipID: uint16(rand.Uint32()),
+		now:  func() int64 { return time.Now().UnixNano() },
+	}
+}
+
+// Expired lists the lifetimes crossed during the last Encap or Decap call;
+// the slice is reused by the next call.
+func (p *Processor) Expired() []Expiry { return p.exp }
+
+// begin readies the scratch for a burst of n packets.
+func (p *Processor) begin(n int) {
+	if cap(p.w) < n {
+		p.w = make([]work, n)
+	}
+	p.w = p.w[:n]
+	p.ops = p.ops[:0]
+	p.exp = p.exp[:0]
+}
+
+// addOp appends a zero op for packet i and returns it to be filled in.
+func (p *Processor) addOp(i int) *alg.Op {
+	p.w[i].op = len(p.ops)
+	p.ops = append(p.ops, alg.Op{})
+	return &p.ops[len(p.ops)-1]
+}
+
+// done drops the burst's references to packets and sessions.
+func (p *Processor) done() {
+	clear(p.ops)
+	p.ops = p.ops[:0]
+}
+
+// raise records an expiry for the caller.
+func (p *Processor) raise(sa *sad.SA, e sad.Expiry) {
+	if e != sad.ExpireNone {
+		p.exp = append(p.exp, Expiry{SA: sa, Expiry: e})
+	}
+}
+
+// runEnd returns the end of the run of packets that share sas[i].
+func runEnd(sas []*sad.SA, i int) int {
+	j := i + 1
+	for j < len(sas) && sas[j] == sas[i] {
+		j++
+	}
+	return j
+}
+
+// account charges each SA run's successes to its lifetimes and counts its
+// drops (dummy packets are valid traffic, not errors); it returns the
+// number of successes.
+func (p *Processor) account(sas []*sad.SA, res []stats.Reason) int {
+	ok := 0
+	var now int64
+	for i := 0; i < len(sas); {
+		j := runEnd(sas, i)
+		sa := sas[i]
+		bytes, pkts := 0, 0
+		for k := i; k < j; k++ {
+			switch res[k] {
+			case stats.ReasonNone:
+				bytes += p.w[k].clear
+				pkts++
+			case stats.ReasonDummy:
+			default:
+				if sa != nil {
+					sa.CountError()
+				}
+			}
+		}
+		if pkts > 0 {
+			if now == 0 {
+				now = p.now()
+			}
+			p.raise(sa, sa.Account(bytes, pkts, now))
+		}
+		ok += pkts
+		i = j
+	}
+	return ok
+}
+
+// statusReason maps a failed crypto op to a drop reason.
+func statusReason(s alg.Status) stats.Reason {
+	switch s {
+	case alg.BadICV:
+		return stats.ReasonBadICV
+	case alg.BadSession:
+		return stats.ReasonSAExpired // the SA was deleted and wiped meanwhile
+	}
+	return stats.ReasonBadESPLength
+}

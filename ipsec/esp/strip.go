@@ -1,0 +1,187 @@
+package esp
+
+import (
+	"github.com/fastipsec/fastipsec/dataplane/hdr"
+	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/sad"
+)
+
+// strip checks the decrypted trailer (RFC 4303 §2.4-2.6) and leaves the
+// packet ESP protected in the buffer.
+func (p *Processor) strip(w *work, b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
+	s := sa.Sess
+	data := b.Bytes()
+	text := w.esp + hdr.ESPLen + s.IVLen()
+	trailer := w.end - s.ICVLen() - 2
+	padLen, nh := int(data[trailer]), data[trailer+1]
+	pay := trailer - padLen - text
+	if pay < 0 {
+		return stats.ReasonBadESPLength
+	}
+	for k, v := range data[text+pay : trailer] {
+		if v != byte(k+1) {
+			return stats.ReasonBadPadding
+		}
+	}
+	if nh == hdr.ProtoNoNext {
+		return stats.ReasonDummy // RFC 4303 §2.6: discard silently
+	}
+	var r stats.Reason
+	tunnel := sa.Mode == sad.ModeTunnel
+	if tunnel {
+		r = stripTunnel(b, data, text, pay, nh, opt)
+	} else {
+		r = stripTransport(w, b, data, text, pay, nh, sa.NATT)
+	}
+	if r == stats.ReasonNone {
+		r = relayer(b)
+	}
+	if r != stats.ReasonNone {
+		return r
+	}
+	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoESP, Tunnel: tunnel, SPI: sa.SPI, ReqID: sa.ReqID})
+	b.Meta.Flags |= pkt.FlagDecapsulated
+	w.clear = b.Len()
+	return stats.ReasonNone
+}
+
+// stripTunnel leaves the inner packet of pay bytes at text (less its TFC
+// padding) in the buffer, after RFC 6040 ECN decapsulation.
+func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options) stats.Reason {
+	in := data[text : text+pay]
+	var n int
+	switch nh {
+	case hdr.ProtoIPIP:
+		if len(in) < hdr.IPv4MinLen {
+			return stats.ReasonIPTruncated
+		}
+		if in[0]>>4 != 4 {
+			return stats.ReasonBadTrailer
+		}
+		ip := hdr.IPv4(in)
+		if !ip.IsValid(len(in)) {
+			return ipv4Reason(in)
+		}
+		if !ipv4ChecksumOK(in) {
+			return stats.ReasonIPBadChecksum
+		}
+		n = ip.TotalLen()
+	case hdr.ProtoIPv6:
+		if len(in) < hdr.IPv6Len {
+			return stats.ReasonIPTruncated
+		}
+		if in[0]>>4 != 6 {
+			return stats.ReasonBadTrailer
+		}
+		ip := hdr.IPv6(in)
+		if !ip.IsValid(len(in)) {
+			return stats.ReasonIPTruncated
+		}
+		n = hdr.IPv6Len + ip.PayloadLen()
+	default:
+		return stats.ReasonBadTrailer // tunnel mode carries IP only
+	}
+	if opt.ECN && !decapECNInto(in, innerTOS(data)) {
+		// CE on the outer header over a Not-ECT inner packet: the
+		// congestion signal cannot be passed on (RFC 6040 §4.2). No reason
+		// names this; bad-trailer is the closest ("inner header refused").
+		return stats.ReasonBadTrailer
+	}
+	_, off := b.Raw()
+	b.SetData(off+text, n)
+	return stats.ReasonNone
+}
+
+// decapECNInto applies the outer TOS to the inner packet's ECN field
+// (fixing the IPv4 checksum); false means drop.
+func decapECNInto(in []byte, outer uint8) bool {
+	inner := innerTOS(in)
+	ecn, drop := decapECN(outer, inner)
+	if drop {
+		return false
+	}
+	tos := inner&^ecnMask | ecn
+	if tos == inner {
+		return true
+	}
+	if in[0]>>4 == 4 {
+		ip := hdr.IPv4(in)
+		old := uint16(in[0])<<8 | uint16(in[1])
+		ip.SetTOS(tos)
+		ip.SetChecksum(hdr.UpdateChecksum(ip.Checksum(), old, uint16(in[0])<<8|uint16(tos)))
+	} else {
+		hdr.IPv6(in).SetTrafficClass(tos)
+	}
+	return true
+}
+
+// stripTransport moves the IP header (up to ESP, or up to the NAT-T UDP
+// header) forward onto the payload and fixes next header, lengths and
+// checksums.
+func stripTransport(w *work, b *pkt.Buf, data []byte, text, pay int, nh uint8, natt bool) stats.Reason {
+	h := w.hdr
+	start := text - h
+	copy(data[start:text], data[:h])
+	pk := data[start : text+pay]
+	pk[w.next] = nh
+	if w.v6 {
+		hdr.IPv6(pk).SetPayloadLen(len(pk) - hdr.IPv6Len)
+	} else {
+		ip := hdr.IPv4(pk)
+		ip.SetTotalLen(len(pk))
+		setIPv4Checksum(pk)
+	}
+	if natt {
+		fixL4Checksum(pk, h, nh, w.v6)
+	}
+	_, off := b.Raw()
+	b.SetData(off+start, len(pk))
+	return stats.ReasonNone
+}
+
+// fixL4Checksum recomputes the TCP or UDP checksum of a transport-mode
+// packet after NAT-T decapsulation from the addresses it now carries
+// (RFC 3948 §3.1.2, second option). A zero UDP checksum stays zero.
+func fixL4Checksum(pk []byte, off int, proto uint8, v6 bool) {
+	l4 := pk[off:]
+	switch proto {
+	case hdr.ProtoTCP:
+		if len(l4) < hdr.TCPMinLen {
+			return
+		}
+		t := hdr.TCP(l4)
+		t.SetChecksum(0)
+		t.SetChecksum(hdr.Checksum(l4, pseudoSum(pk, proto, len(l4), v6)))
+	case hdr.ProtoUDP:
+		u := hdr.UDP(l4)
+		if !u.IsValid(len(l4)) || u.Checksum() == 0 {
+			return
+		}
+		u.SetChecksum(u.CalcChecksum(pseudoSum(pk, proto, u.Length(), v6)))
+	}
+}
+
+// pseudoSum is the pseudo-header sum for n bytes of proto in packet pk.
+func pseudoSum(pk []byte, proto uint8, n int, v6 bool) uint64 {
+	if v6 {
+		return hdr.IPv6(pk).PseudoSum(proto, n)
+	}
+	return hdr.IPv4(pk).PseudoSum(proto, n)
+}
+
+// relayer re-derives the L4 hint of the packet now in the buffer.
+func relayer(b *pkt.Buf) stats.Reason {
+	data := b.Bytes()
+	if data[0]>>4 == 4 {
+		ip := hdr.IPv4(data)
+		b.Meta.L4Proto, b.Meta.L4Off = ip.Protocol(), uint16(ip.HeaderLen())
+		return stats.ReasonNone
+	}
+	c, ok := hdr.IPv6(data).Walk(len(data))
+	if !ok {
+		return stats.ReasonIPv6BadExtHdr
+	}
+	b.Meta.L4Proto, b.Meta.L4Off = c.Proto, uint16(c.Off)
+	return stats.ReasonNone
+}

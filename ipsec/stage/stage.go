@@ -1,0 +1,57 @@
+// Package stage plugs IPsec into the engine: an inbound stage that
+// removes ESP from packets addressed to the router and checks every
+// received packet against the inbound policy, and an outbound stage that
+// looks up the outbound policy and applies it.
+//
+//	inbound:  to us & ESP (or ESP-in-UDP 4500)? ─► SAD.Inbound(spi) ─► esp.Decap (burst) ─► repeat while nested
+//	          ─► SPD in/fwd lookup ─► requests satisfied by the packet's decapsulation history? ─► continue / drop
+//	outbound: SPD out lookup ─► discard | none | ipsec: per request SAD.Outbound ─► PMTU check ─► esp.Encap (burst)
+//
+// Lookups go to lock-free snapshots; knobs are loaded once per burst.
+// Each core gets its own stage instances (crypto engine, scratch).
+package stage
+
+import (
+	"github.com/fastipsec/fastipsec/dataplane/engine"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/knobs"
+	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/spd"
+)
+
+// Deps are the shared databases and settings the stages consult.
+type Deps struct {
+	SAD   *sad.Store
+	SPD   *spd.Store
+	Knobs *knobs.Holder
+	// Stats collects every core's counters; nil makes a private one.
+	Stats *Stats
+	// NewEngine makes one core's crypto engine (default: Go's).
+	NewEngine func() alg.Engine
+	// Acquire is called (on the core, so it must not block) when an
+	// outbound packet needs an SA that does not exist; may be nil.
+	Acquire func(p *spd.Policy, r *spd.Request)
+}
+
+func (d *Deps) engine() alg.Engine {
+	if d.NewEngine != nil {
+		return d.NewEngine()
+	}
+	return alg.NewGoEngine()
+}
+
+// Inbound returns the factory of the inbound stage.
+func Inbound(d Deps) engine.StageFactory {
+	if d.Stats == nil {
+		d.Stats = NewStats()
+	}
+	return func(core int) engine.Stage { return newInbound(&d, core) }
+}
+
+// Outbound returns the factory of the outbound stage.
+func Outbound(d Deps) engine.StageFactory {
+	if d.Stats == nil {
+		d.Stats = NewStats()
+	}
+	return func(core int) engine.Stage { return newOutbound(&d, core) }
+}

@@ -1,0 +1,129 @@
+package stage
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
+)
+
+// ESPStats are FreeBSD's espstat counters for one core.
+type ESPStats struct {
+	Hdrops  atomic.Uint64 // packet shorter than the ESP header
+	Nopf    atomic.Uint64 // no policy for this packet
+	Notdb   atomic.Uint64 // no SA for the SPI
+	Badkcr  atomic.Uint64 // SA unusable (expired, larval)
+	Noxform atomic.Uint64 // ESP disabled (esp_enable=0)
+	Badilen atomic.Uint64 // bad payload length
+	Wrap    atomic.Uint64 // sequence number would wrap
+	Badenc  atomic.Uint64 // bad padding or trailer after decryption
+	Badauth atomic.Uint64 // ICV check failed
+	Replay  atomic.Uint64 // replayed or too old
+	Input   atomic.Uint64 // packets decapsulated
+	Output  atomic.Uint64 // packets encapsulated
+	Invalid atomic.Uint64 // SA dead
+	Ibytes  atomic.Uint64 // bytes in (ESP payload)
+	Obytes  atomic.Uint64 // bytes out
+	Toobig  atomic.Uint64 // too big for the path MTU
+	Pdrops  atomic.Uint64 // dropped by policy
+	Crypto  atomic.Uint64 // crypto engine errors
+	Tunnel  atomic.Uint64 // tunnel-mode packets
+	// Hist counts packets per encryption algorithm (espstat's esps_hist).
+	Hist [alg.NumEnc]atomic.Uint64
+	_    [64]byte
+}
+
+// count maps a drop reason to its espstat counter.
+func (s *ESPStats) count(r stats.Reason) {
+	switch r {
+	case stats.ReasonBadESPLength:
+		s.Badilen.Add(1)
+	case stats.ReasonIPTruncated:
+		s.Hdrops.Add(1)
+	case stats.ReasonNoSA:
+		s.Notdb.Add(1)
+	case stats.ReasonSAExpired:
+		s.Invalid.Add(1)
+	case stats.ReasonProtoDisabled:
+		s.Noxform.Add(1)
+	case stats.ReasonSeqWrap:
+		s.Wrap.Add(1)
+	case stats.ReasonBadPadding, stats.ReasonBadTrailer:
+		s.Badenc.Add(1)
+	case stats.ReasonBadICV:
+		s.Badauth.Add(1)
+	case stats.ReasonReplay:
+		s.Replay.Add(1)
+	case stats.ReasonFragNeeded:
+		s.Toobig.Add(1)
+	case stats.ReasonPolicyDiscard, stats.ReasonPolicyMismatch, stats.ReasonPolicyNoSA:
+		s.Pdrops.Add(1)
+	case stats.ReasonNoBuffer:
+		s.Crypto.Add(1)
+	}
+}
+
+// Stats holds every core's ESP counters.
+type Stats struct {
+	mu   sync.Mutex
+	esp  []*ESPStats
+	byID map[int]*ESPStats
+}
+
+// NewStats makes an empty collection.
+func NewStats() *Stats { return &Stats{byID: map[int]*ESPStats{}} }
+
+// core returns core's counters, creating them once.
+func (s *Stats) core(c int) *ESPStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.byID[c]; ok {
+		return e
+	}
+	e := &ESPStats{}
+	s.byID[c] = e
+	s.esp = append(s.esp, e)
+	return e
+}
+
+// ESPTotals is a summed copy of the ESP counters.
+type ESPTotals struct {
+	Hdrops, Nopf, Notdb, Badkcr, Noxform, Badilen, Wrap, Badenc, Badauth, Replay uint64
+	Input, Output, Invalid, Ibytes, Obytes, Toobig, Pdrops, Crypto, Tunnel      uint64
+	Hist                                                                        map[string]uint64
+}
+
+// ESP sums the counters of every core.
+func (s *Stats) ESP() ESPTotals {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := ESPTotals{Hist: map[string]uint64{}}
+	for _, e := range s.esp {
+		t.Hdrops += e.Hdrops.Load()
+		t.Nopf += e.Nopf.Load()
+		t.Notdb += e.Notdb.Load()
+		t.Badkcr += e.Badkcr.Load()
+		t.Noxform += e.Noxform.Load()
+		t.Badilen += e.Badilen.Load()
+		t.Wrap += e.Wrap.Load()
+		t.Badenc += e.Badenc.Load()
+		t.Badauth += e.Badauth.Load()
+		t.Replay += e.Replay.Load()
+		t.Input += e.Input.Load()
+		t.Output += e.Output.Load()
+		t.Invalid += e.Invalid.Load()
+		t.Ibytes += e.Ibytes.Load()
+		t.Obytes += e.Obytes.Load()
+		t.Toobig += e.Toobig.Load()
+		t.Pdrops += e.Pdrops.Load()
+		t.Crypto += e.Crypto.Load()
+		t.Tunnel += e.Tunnel.Load()
+		for i := range e.Hist {
+			if v := e.Hist[i].Load(); v != 0 {
+				t.Hist[alg.EncID(i).String()] += v
+			}
+		}
+	}
+	return t
+}
