@@ -129,6 +129,10 @@ type Traffic struct {
 	Burst  int
 	// Limit stops sending after this many packets (0: until ctx ends).
 	Limit uint64
+	// Window bounds the packets in flight (sent, not yet received): a
+	// closed loop that finds the path's rate without overrunning its
+	// queues. 0: open loop.
+	Window uint64
 
 	sent, received, rxBytes atomic.Uint64
 }
@@ -167,7 +171,7 @@ func (t *Traffic) Run(ctx context.Context, drain <-chan struct{}) {
 			default:
 			}
 		}
-		if sending {
+		if sending && (t.Window == 0 || t.sent.Load()-t.received.Load() < t.Window) {
 			n := burst
 			if t.Limit > 0 {
 				n = int(min(uint64(n), t.Limit-t.sent.Load()))

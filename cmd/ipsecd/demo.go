@@ -126,7 +126,7 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	traffic := &perf.Traffic{Tx: gen, Rx: sink, Flows: fl, Pool: pool}
+	traffic := &perf.Traffic{Tx: gen, Rx: sink, Flows: fl, Pool: pool, Window: 1024}
 
 	sig, stopSig := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stopSig()

@@ -37,8 +37,8 @@ type core struct {
 	hold holdQueue
 	icmp tokenBucket
 
-	reasm   *reasm.Table
-	dropFn  func(*pkt.Buf, stats.Reason)
+	reasm  *reasm.Table
+	dropFn func(*pkt.Buf, stats.Reason)
 
 	hostMAC [6]byte // learned from the host-path port's frames
 	fragID  uint32  // IPv6 fragment identification

@@ -90,8 +90,8 @@ func (s *Stats) core(c int) *ESPStats {
 // ESPTotals is a summed copy of the ESP counters.
 type ESPTotals struct {
 	Hdrops, Nopf, Notdb, Badkcr, Noxform, Badilen, Wrap, Badenc, Badauth, Replay uint64
-	Input, Output, Invalid, Ibytes, Obytes, Toobig, Pdrops, Crypto, Tunnel      uint64
-	Hist                                                                        map[string]uint64
+	Input, Output, Invalid, Ibytes, Obytes, Toobig, Pdrops, Crypto, Tunnel       uint64
+	Hist                                                                         map[string]uint64
 }
 
 // ESP sums the counters of every core.
