@@ -150,10 +150,10 @@ func PolicyFromSetkey(p *setkey.Policy) spd.Policy {
 			sel.DstPort = spd.PortRange{Lo: uint16(p.ICMPCode), Hi: uint16(p.ICMPCode)}
 		}
 	}
-	out := spd.Policy{Dir: dirFromSetkey(p.Dir), Priority: p.Priority, Selector: sel, Action: actionFromSetkey(p.Action)}
+	out := spd.Policy{Dir: dirFromSetkey(p.Dir), Priority: p.Priority, Selector: sel, Action: p.Action}
 	for _, r := range p.Requests {
 		out.Requests = append(out.Requests, spd.Request{Proto: r.Proto, Mode: r.Mode, Src: r.Src, Dst: r.Dst,
-			Level: levelFromSetkey(r.Level), ReqID: r.ReqID})
+			Level: r.Level, ReqID: r.ReqID})
 	}
 	return out
 }
@@ -173,30 +173,4 @@ func dirFromSetkey(d setkey.Dir) spd.Dir {
 		return spd.DirFwd
 	}
 	return spd.DirOut
-}
-
-func actionFromSetkey(a setkey.Action) spd.Action {
-	switch a {
-	case setkey.ActionDiscard:
-		return spd.ActionDiscard
-	case setkey.ActionIPsec:
-		return spd.ActionIPsec
-	case setkey.ActionEntrust:
-		return spd.ActionEntrust
-	case setkey.ActionBypass:
-		return spd.ActionBypass
-	}
-	return spd.ActionNone
-}
-
-func levelFromSetkey(l setkey.Level) spd.Level {
-	switch l {
-	case setkey.LevelUse:
-		return spd.LevelUse
-	case setkey.LevelRequire:
-		return spd.LevelRequire
-	case setkey.LevelUnique:
-		return spd.LevelUnique
-	}
-	return spd.LevelDefault
 }

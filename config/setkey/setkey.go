@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/spd"
 )
 
 // Input limits.
@@ -78,48 +79,29 @@ func (d Dir) String() string {
 	return fmt.Sprintf("dir(%d)", uint8(d))
 }
 
-// Action is what a policy does with matching packets.
-type Action uint8
+// Action is what a policy does with matching packets; the SPD's own type,
+// so parsed policies need no conversion.
+type Action = spd.Action
 
 // Actions (the zero value, discard, fails closed).
 const (
-	ActionDiscard Action = iota
-	ActionNone           // no IPsec processing
-	ActionIPsec          // apply the requests
-	ActionEntrust        // consult the socket/system policy
-	ActionBypass         // bypass IPsec (privileged sockets)
+	ActionDiscard = spd.ActionDiscard
+	ActionNone    = spd.ActionNone    // no IPsec processing
+	ActionIPsec   = spd.ActionIPsec   // apply the requests
+	ActionEntrust = spd.ActionEntrust // consult the system default policy
+	ActionBypass  = spd.ActionBypass  // bypass IPsec
 )
 
-var actionNames = [...]string{"discard", "none", "ipsec", "entrust", "bypass"}
-
-// String returns the action's keyword.
-func (a Action) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return fmt.Sprintf("action(%d)", uint8(a))
-}
-
-// Level is how strictly a request's SA is required.
-type Level uint8
+// Level is how strictly a request's SA is required (the SPD's type).
+type Level = spd.Level
 
 // Levels.
 const (
-	LevelDefault Level = iota
-	LevelUse
-	LevelRequire
-	LevelUnique
+	LevelDefault = spd.LevelDefault
+	LevelUse     = spd.LevelUse
+	LevelRequire = spd.LevelRequire
+	LevelUnique  = spd.LevelUnique
 )
-
-var levelNames = [...]string{"default", "use", "require", "unique"}
-
-// String returns the level's keyword.
-func (l Level) String() string {
-	if int(l) < len(levelNames) {
-		return levelNames[l]
-	}
-	return fmt.Sprintf("level(%d)", uint8(l))
-}
 
 // Command is one parsed statement.
 type Command struct {
