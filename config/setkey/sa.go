@@ -276,6 +276,7 @@ func (s *stmt) saOptions(op Op, sa *SA, spiTok *token) *Error {
 			if r := s.peek(); r != nil && r.s == "-R" && !r.quoted {
 				s.next()
 				sa.CompRawCPI = true
+				c.RawCPI = true
 			}
 		case "-R":
 			return s.errAt(t, "-R must follow -C calgo")

@@ -59,6 +59,7 @@ const (
 	ReasonReplay         // anti-replay window rejected it
 	ReasonBadPadding     // ESP padding bytes wrong
 	ReasonBadESPLength   // ESP payload length wrong
+	ReasonBadAHLength    // AH header length wrong for the SA's ICV
 	ReasonBadTrailer     // ESP/AH next header invalid
 	ReasonSAExpired      // SA hard lifetime reached
 	ReasonSeqWrap        // sequence number would wrap
@@ -116,6 +117,7 @@ var reasonNames = [NumReasons]string{
 	ReasonReplay:          "replay",
 	ReasonBadPadding:      "bad-padding",
 	ReasonBadESPLength:    "bad-esp-length",
+	ReasonBadAHLength:     "bad-ah-length",
 	ReasonBadTrailer:      "bad-trailer",
 	ReasonSAExpired:       "sa-expired",
 	ReasonSeqWrap:         "sequence-wrap",

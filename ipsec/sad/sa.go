@@ -124,6 +124,9 @@ type Config struct {
 	AuthKey  []byte
 	// Comp is the IPComp algorithm (2 = deflate); 0 for ESP and AH.
 	Comp uint8
+	// RawCPI puts the low 16 bits of SPI on the wire as the IPComp CPI
+	// (setkey -C deflate -R); otherwise the algorithm's well-known CPI.
+	RawCPI bool
 	// ReplayWindow is the anti-replay window in packets (0: off).
 	ReplayWindow uint32
 	// ESN enables 64-bit extended sequence numbers (RFC 4303 §2.2.1).
@@ -237,12 +240,24 @@ func New(cfg Config, now time.Time) (*SA, error) {
 		}
 		sa.Sess = s
 	case ProtoAH:
+		if cfg.Enc == alg.EncAESGMAC {
+			// AES-GMAC in AH (RFC 4543 §3.3): keyed like ESP's, key||salt.
+			if cfg.Auth != 0 && cfg.Auth != alg.AuthNull {
+				return nil, fmt.Errorf("%w: AH with AES-GMAC takes no other integrity algorithm", ErrInvalid)
+			}
+			s, err := alg.NewSession(alg.EncAESGMAC, cfg.EncKey, alg.AuthNull, nil)
+			if err != nil {
+				return nil, err
+			}
+			sa.Sess = s
+			break
+		}
 		if cfg.Auth == 0 {
 			state = StateLarval
 			break
 		}
 		if cfg.Enc != 0 && cfg.Enc != alg.EncNull {
-			return nil, fmt.Errorf("%w: AH takes no encryption algorithm", ErrInvalid)
+			return nil, fmt.Errorf("%w: AH takes no encryption algorithm but AES-GMAC", ErrInvalid)
 		}
 		s, err := alg.NewSession(alg.EncNull, nil, cfg.Auth, cfg.AuthKey)
 		if err != nil {
