@@ -48,7 +48,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	defer stopCtl()
 	go mgr.Run(ctlCtx)
 	log.Info("IPsec databases loaded", zap.Int("sas", mgr.SAD.Len()), zap.Int("policies", mgr.SPD.Len()))
-	defer func() { log.Info("ESP totals", zap.Any("espstat", ipsecStats.ESP())) }()
+	defer func() {
+		log.Info("ESP totals", zap.Any("espstat", ipsecStats.ESP()))
+		log.Info("AH totals", zap.Any("ahstat", ipsecStats.AH()))
+		log.Info("IPComp totals", zap.Any("ipcompstat", ipsecStats.IPComp()))
+	}()
 	for _, p := range ports {
 		log.Info("port", zap.String("name", p.Name()), zap.String("link", p.LinkType().String()),
 			zap.Int("mtu", p.MTU()), zap.String("mac", macString(p.MAC())))

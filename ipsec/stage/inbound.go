@@ -56,12 +56,13 @@ type inbound struct {
 	st    *ESPStats
 	v4    batch
 	v6    batch
-	local []bool // per burst slot: addressed to the router
+	x     *xforms // AH and IPComp (xform_in.go)
+	local []bool  // per burst slot: addressed to the router
 }
 
 func newInbound(d *Deps, core int) *inbound {
 	return &inbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
-		v4: newBatch(), v6: newBatch(), local: make([]bool, 0, 4*pkt.BurstSize)}
+		v4: newBatch(), v6: newBatch(), x: newXforms(d, core), local: make([]bool, 0, 4*pkt.BurstSize)}
 }
 
 func (s *inbound) Name() string { return "ipsec-in" }
@@ -77,17 +78,19 @@ func (s *inbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	for round := 0; round < pkt.MaxHistory; round++ {
 		s.v4.reset()
 		s.v6.reset()
+		s.x.reset()
 		for i, b := range bufs {
 			if b == nil || !s.local[i] || int(b.Meta.HistoryLen) != round {
 				continue
 			}
 			s.collect(ctx, bufs, i, kn)
 		}
-		if len(s.v4.bufs)+len(s.v6.bufs) == 0 {
+		if len(s.v4.bufs)+len(s.v6.bufs) == 0 && s.x.empty() {
 			break
 		}
 		s.decap(ctx, bufs, &s.v4, kn.Fam[knobs.V4].ECN != 0)
 		s.decap(ctx, bufs, &s.v6, kn.Fam[knobs.V6].ECN != 0)
+		s.decapXform(ctx, bufs, kn)
 	}
 	n := 0
 	for i, b := range bufs {
@@ -112,6 +115,9 @@ func (s *inbound) collect(ctx *engine.Ctx, bufs []*pkt.Buf, i int, kn *knobs.Val
 	off := int(b.Meta.L4Off)
 	if data[0]>>4 == 4 && hdr.IPv4(data).IsFragment() {
 		return // reassembled by the engine before it gets here
+	}
+	if s.collectXform(ctx, bufs, i, kn) {
+		return
 	}
 	var spiOff int
 	switch b.Meta.L4Proto {
@@ -254,7 +260,10 @@ func (s *inbound) reject(ctx *engine.Ctx, b *pkt.Buf, r stats.Reason) bool {
 // satisfied reports whether the decapsulation history meets the policy:
 // every transform the packet came through is one the policy asks for, and
 // every request whose level is require or unique (or default with the
-// knob at 2) was applied.
+// knob at 2) was applied. The history holds every step, outer ones
+// included, so an AH or ESP tunnel required by the policy of the inner
+// packet is seen (unlike FreeBSD, whose check sees only the inner
+// packet; ipsec(4) BUGS).
 func satisfied(p *spd.Policy, steps []pkt.Step, kf *knobs.PerFamily) bool {
 	for _, st := range steps {
 		ok := false
@@ -270,7 +279,10 @@ func satisfied(p *spd.Policy, steps []pkt.Step, kf *knobs.PerFamily) bool {
 	}
 	for k := range p.Requests {
 		r := &p.Requests[k]
-		if !mandatory(r, kf) {
+		if !mandatory(r, kf) || r.Proto == sad.ProtoIPComp {
+			// IPComp is never required inbound: the peer sends small or
+			// incompressible packets without it (RFC 3173 §2.2), as
+			// FreeBSD's ipsec_in_reject treats it.
 			continue
 		}
 		found := false

@@ -21,6 +21,7 @@ type outbound struct {
 	pol []*spd.Policy // per burst slot: the ipsec policy to apply, or nil
 	v4  batch
 	v6  batch
+	x   *xforms // AH and IPComp (xform_out.go)
 
 	// the last SA chosen, reused for the next packet of the same request
 	// (tunnel mode) or the same addresses (transport mode)
@@ -34,7 +35,8 @@ type outbound struct {
 
 func newOutbound(d *Deps, core int) *outbound {
 	return &outbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
-		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch()}
+		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch(),
+		x: newXforms(d, core)}
 }
 
 func (s *outbound) Name() string { return "ipsec-out" }
@@ -56,6 +58,7 @@ func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	for round := 0; round < rounds; round++ {
 		s.v4.reset()
 		s.v6.reset()
+		s.x.reset()
 		for i, b := range bufs {
 			p := s.pol[i]
 			if b == nil || p == nil || round >= len(p.Requests) {
@@ -65,6 +68,7 @@ func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 		}
 		s.encap(ctx, bufs, &s.v4, kn)
 		s.encap(ctx, bufs, &s.v6, kn)
+		s.encapXform(ctx, bufs, kn)
 	}
 	n := 0
 	for _, b := range bufs {
@@ -116,15 +120,8 @@ func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Polic
 	r := &p.Requests[round]
 	data := b.Bytes()
 	fam := family(data)
-	if r.Proto != sad.ProtoESP {
-		// AH and IPComp transforms come with their own issue.
-		if mandatory(r, &kn.Fam[fam]) {
-			s.drop(ctx, bufs, i, stats.ReasonPolicyNoSA)
-		}
-		return
-	}
-	if kn.ESPEnable == 0 {
-		s.drop(ctx, bufs, i, stats.ReasonProtoDisabled)
+	if !protoEnabled(r.Proto, kn) {
+		s.dropProto(ctx, bufs, i, r.Proto, stats.ReasonProtoDisabled)
 		return
 	}
 	sa := s.findSA(data, p, round, r, kn)
@@ -139,9 +136,13 @@ func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Polic
 	}
 	if sa.Mode == sad.ModeTunnel || r.Mode == sad.ModeTunnel {
 		if !s.fits(ctx, b, sa, kn) {
-			s.drop(ctx, bufs, i, stats.ReasonFragNeeded)
+			s.dropProto(ctx, bufs, i, r.Proto, stats.ReasonFragNeeded)
 			return
 		}
+	}
+	if r.Proto != sad.ProtoESP {
+		s.x.add(i, b, sa)
+		return
 	}
 	if sa.Dst.Is4() {
 		s.v4.add(i, b, sa)
@@ -166,7 +167,7 @@ func (s *outbound) findSA(data []byte, p *spd.Policy, round int, r *spd.Request,
 	if l.sa != nil && l.p == p && l.req == round && l.src == src && l.dst == dst && l.sa.Usable() {
 		return l.sa
 	}
-	sa := s.d.SAD.Outbound(sad.ProtoESP, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
+	sa := s.d.SAD.Outbound(r.Proto, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
 	if sa != nil && !sa.Usable() {
 		sa = nil
 	}
@@ -186,15 +187,17 @@ func (s *outbound) fits(ctx *engine.Ctx, b *pkt.Buf, sa *sad.SA, kn *knobs.Value
 		return true // no route: the engine answers that
 	}
 	over := overhead(sa)
-	blk := 4
-	if sa.Sess != nil {
+	blk, trail := 4, 2 // ESP: padding to the block, pad length and next header
+	if sa.Proto != sad.ProtoESP {
+		over, trail = xformOverhead(sa), 0
+	} else if sa.Sess != nil {
 		blk = max(sa.Sess.BlockLen(), 4)
 	}
 	size := b.Len()
-	if over+roundUp(size+2, blk) <= mtu {
+	if over+roundUp(size+trail, blk) <= mtu {
 		return true
 	}
-	inner := (mtu-over)/blk*blk - 2
+	inner := (mtu-over)/blk*blk - trail
 	data := b.Bytes()
 	if data[0]>>4 == 4 {
 		df := hdr.IPv4(data).DF()

@@ -1,11 +1,18 @@
 // Package stage plugs IPsec into the engine: an inbound stage that
-// removes ESP from packets addressed to the router and checks every
-// received packet against the inbound policy, and an outbound stage that
-// looks up the outbound policy and applies it.
+// removes ESP, AH and IPComp from packets addressed to the router and
+// checks every received packet against the inbound policy, and an
+// outbound stage that looks up the outbound policy and applies it.
 //
-//	inbound:  to us & ESP (or ESP-in-UDP 4500)? ─► SAD.Inbound(spi) ─► esp.Decap (burst) ─► repeat while nested
-//	          ─► SPD in/fwd lookup ─► requests satisfied by the packet's decapsulation history? ─► continue / drop
-//	outbound: SPD out lookup ─► discard | none | ipsec: per request SAD.Outbound ─► PMTU check ─► esp.Encap (burst)
+//	inbound:  to us & ESP (or ESP-in-UDP 4500) / AH / IPComp (or plain IP-in-IP from an IPComp tunnel peer)?
+//	          ─► SAD lookup (SPI; CPI or, for the well-known CPI, the endpoints) ─► esp/ah/ipcomp Decap (bursts)
+//	          ─► repeat while nested, each step recorded in Meta.History
+//	          ─► SPD in/fwd lookup ─► requests satisfied by the whole decapsulation history? ─► continue / drop
+//	outbound: SPD out lookup ─► discard | none | ipsec: per request, in order (a bundle: compress, encrypt,
+//	          authenticate) SAD.Outbound ─► PMTU check ─► esp/ah/ipcomp Encap (one batched round per request)
+//
+// net.inet.esp.esp_enable, net.inet.ah.ah_enable and
+// net.inet.ipcomp.ipcomp_enable switch a protocol off: its packets are
+// dropped (protocol-disabled) and counted in its noxform counter.
 //
 // Lookups go to lock-free snapshots; knobs are loaded once per burst.
 // Each core gets its own stage instances (crypto engine, scratch).

@@ -69,6 +69,7 @@ type Stats struct {
 	mu   sync.Mutex
 	esp  []*ESPStats
 	byID map[int]*ESPStats
+	xf   xformSet // AH and IPComp counters (stats_xform.go)
 }
 
 // NewStats makes an empty collection.
