@@ -68,7 +68,9 @@
 // aes-gmac, chacha20-poly1305, 3des-cbc, hmac-md5, aes-cmac, rijndael-cbc,
 // hmac-sha256, ... Key lengths are checked against the algorithm. An AEAD
 // algorithm takes no -A (except "-A null", meaning none); esp needs -E
-// (use "-E null" for integrity only); -E null needs a real -A.
+// (use "-E null" for integrity only); -E null needs a real -A. For ah,
+// "-A aes-gmac key" is AES-GMAC (RFC 4543), its key followed by a 4-byte
+// salt as for esp's -E aes-gmac.
 //
 // Our extensions, for features FreeBSD's syntax lacks (documented here and
 // nowhere else):

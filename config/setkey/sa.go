@@ -413,6 +413,19 @@ func (s *stmt) authAlg(sa *SA) *Error {
 		sa.Config.AuthKey = key
 		return nil
 	}
+	if n.s == "aes-gmac" && !n.quoted && sa.Config.Proto == sad.ProtoAH {
+		// AES-GMAC in AH (RFC 4543 §3.3): keyed like ESP's -E aes-gmac,
+		// key and 4-byte salt.
+		key, err := s.key(n.s)
+		if err != nil {
+			return err
+		}
+		if d := alg.EncAESGMAC.Desc(); !d.Key.Valid(len(key) * 8) {
+			return s.errAt(n, "aes-gmac key is %d bits, want %s", len(key)*8, d.Key)
+		}
+		sa.Config.Enc, sa.Config.EncKey = alg.EncAESGMAC, key
+		return nil
+	}
 	d, ok := alg.AuthByName(n.s)
 	if !ok || n.quoted {
 		if obsoleteAuth[n.s] {
