@@ -9,6 +9,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
 // Options used in the round trips: record route (mutable), router alert
@@ -230,4 +231,62 @@ func sasOf[T any](x T, n int) []T {
 		out[i] = x
 	}
 	return out
+}
+
+// TestMixedBurst: one burst with two SAs (runs), a tampered packet and an
+// unknown SA; each packet gets its own verdict.
+func TestMixedBurst(t *testing.T) {
+	out1, in1 := pair(t, suiteByName(t, "hmac-sha1"), saOpts{spi: 0x501, window: 64})
+	out2, in2 := pair(t, suiteByName(t, "aes-gmac-256"), saOpts{spi: 0x502, tunnel: true, v6: true, window: 64})
+	p, q := NewProcessor(alg.NewGoEngine()), NewProcessor(alg.NewGoEngine())
+	c4 := udp4("192.0.2.1", "198.51.100.2", 0, 60, nil)
+	c6 := udp6("2001:db8:5::1", "2001:db8:6::2", 0, 60)
+	bufs := []*pkt.Buf{buf(t, c4), buf(t, c4), buf(t, c6), buf(t, c6), buf(t, c4)}
+	outs := []*sad.SA{out1, out1, out2, out2, nil}
+	res := make([]stats.Reason, len(bufs))
+	if n := p.Encap(bufs, outs, res, defaults); n != 4 || res[4] != stats.ReasonNoSA {
+		t.Fatalf("encap %d %v", n, res)
+	}
+	bufs[1].Bytes()[len(bufs[1].Bytes())-1] ^= 1 // payload of the second packet
+	ins := []*sad.SA{in1, in1, in2, in2, in1}
+	bufs[4].Meta.L4Proto = hdr.ProtoAH // a clear packet claiming AH
+	if n := q.Decap(bufs, ins, res, defaults); n != 3 {
+		t.Fatalf("decap %d %v", n, res)
+	}
+	want := []stats.Reason{stats.ReasonNone, stats.ReasonBadICV, stats.ReasonNone, stats.ReasonNone, stats.ReasonBadAHLength}
+	for i := range want {
+		if res[i] != want[i] {
+			t.Errorf("packet %d: %v, want %v", i, res[i], want[i])
+		}
+	}
+	if !bytes.Equal(bufs[0].Bytes()[28:], c4[28:]) || !bytes.Equal(bufs[2].Bytes(), c6) {
+		t.Error("decapsulated packets differ")
+	}
+	if in1.Counters().Errors == 0 {
+		t.Error("no error counted on the SA")
+	}
+	free(bufs...)
+}
+
+// TestSeqWrap: without ESN the last numbers below 2^32 go out, the rest
+// of the burst is dropped and the SA hard-expires.
+func TestSeqWrap(t *testing.T) {
+	out, _ := pair(t, suiteByName(t, "hmac-sha2-384"), saOpts{})
+	if _, ok := out.ReserveSeq(1<<32 - 3); !ok {
+		t.Fatal("reserve")
+	}
+	p := NewProcessor(alg.NewGoEngine())
+	c := udp4("192.0.2.1", "198.51.100.2", 0, 10, nil)
+	bufs := []*pkt.Buf{buf(t, c), buf(t, c), buf(t, c), buf(t, c)}
+	res := make([]stats.Reason, 4)
+	if n := p.Encap(bufs, sasOf(out, 4), res, defaults); n != 2 || res[2] != stats.ReasonSeqWrap || res[3] != stats.ReasonSeqWrap {
+		t.Fatalf("%d %v", n, res)
+	}
+	if hdr.AH(bufs[1].Bytes()[20:]).Seq() != 1<<32-1 {
+		t.Errorf("last sequence number %d", hdr.AH(bufs[1].Bytes()[20:]).Seq())
+	}
+	if len(p.Expired()) == 0 || p.Expired()[0].Expiry&sad.ExpireHard == 0 || out.Usable() {
+		t.Errorf("no hard expiry: %+v", p.Expired())
+	}
+	free(bufs...)
 }
