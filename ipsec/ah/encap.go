@@ -89,7 +89,7 @@ func planEncap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
 		return stats.ReasonIPBadLength
 	}
 	tail := 0
-	if sa.ESN && alg.EncAESGMAC == sa.Sess.Enc() {
+	if sa.ESN && sa.Sess.Enc() == alg.EncAESGMAC {
 		tail = 4 // SeqHi after the packet for the ICV input
 	}
 	if b.Headroom() >= w.front && b.Tailroom() >= tail {
