@@ -21,6 +21,7 @@ type outbound struct {
 	pol []*spd.Policy // per burst slot: the ipsec policy to apply, or nil
 	v4  batch
 	v6  batch
+	enc encHook
 
 	// the last SA chosen, reused for the next packet of the same request
 	// (tunnel mode) or the same addresses (transport mode)
@@ -34,7 +35,7 @@ type outbound struct {
 
 func newOutbound(d *Deps, core int) *outbound {
 	return &outbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
-		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch()}
+		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch(), enc: newEncHook(d)}
 }
 
 func (s *outbound) Name() string { return "ipsec-out" }
@@ -238,6 +239,7 @@ func roundUp(n, to int) int { return (n + to - 1) / to * to }
 
 // encap runs one family's batch through ESP.
 func (s *outbound) encap(ctx *engine.Ctx, bufs []*pkt.Buf, bt *batch, kn *knobs.Values) {
+	s.encFilter(ctx, bufs, bt, kn)
 	if len(bt.bufs) == 0 {
 		return
 	}

@@ -14,6 +14,7 @@ package stage
 import (
 	"github.com/fastipsec/fastipsec/dataplane/engine"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/enc"
 	"github.com/fastipsec/fastipsec/ipsec/knobs"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/spd"
@@ -31,6 +32,9 @@ type Deps struct {
 	// Acquire is called (on the core, so it must not block) when an
 	// outbound packet needs an SA that does not exist; may be nil.
 	Acquire func(p *spd.Policy, r *spd.Request)
+	// Enc is the enc0 interface that filters and captures packets in the
+	// clear (before encapsulation, after decapsulation); may be nil.
+	Enc *enc.Interface
 }
 
 func (d *Deps) engine() alg.Engine {
