@@ -58,7 +58,7 @@ func newGateway(name string, lan, wan engine.Port, lanNet, wanNet, remote string
 	if err := g.mgr.ApplySetkey(name+".setkey", cmds); err != nil {
 		return nil, err
 	}
-	deps := stage.Deps{SAD: g.mgr.SAD, SPD: g.mgr.SPD, Knobs: g.mgr.Knobs, Stats: g.stats}
+	deps := stage.Deps{SAD: g.mgr.SAD, SPD: g.mgr.SPD, Knobs: g.mgr.Knobs, Stats: g.stats, Acquire: g.mgr.Acquire}
 	e, err := engine.New(engine.Config{
 		Ports:     []engine.Port{lan, wan},
 		Addresses: [][]netip.Prefix{{netip.MustParsePrefix(lanNet)}, {netip.MustParsePrefix(wanNet)}},

@@ -22,6 +22,9 @@ type outbound struct {
 	v4  batch
 	v6  batch
 	enc encHook
+	acq acquirer
+	// lens are a batch's packet lengths before encapsulation
+	lens []int
 
 	// the last SA chosen, reused for the next packet of the same request
 	// (tunnel mode) or the same addresses (transport mode)
@@ -34,8 +37,11 @@ type outbound struct {
 }
 
 func newOutbound(d *Deps, core int) *outbound {
-	return &outbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
-		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch(), enc: newEncHook(d)}
+	s := &outbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
+		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch(), enc: newEncHook(d),
+		lens: make([]int, 0, 4*pkt.BurstSize)}
+	s.acq.init(d.Stats.acquireCore(core))
+	return s
 }
 
 func (s *outbound) Name() string { return "ipsec-out" }
@@ -45,6 +51,7 @@ func (s *outbound) Name() string { return "ipsec-out" }
 func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
 	s.last.p, s.last.sa = nil, nil
+	s.release(ctx, kn)
 	s.pol = s.pol[:0]
 	rounds := 0
 	for i := range bufs {
@@ -113,6 +120,9 @@ func (s *outbound) classify(ctx *engine.Ctx, bufs []*pkt.Buf, i int, kn *knobs.V
 // adds the packet to its family's batch; a packet that needs no SA for
 // this request (level use, none installed) skips the round.
 func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, round int, kn *knobs.Values) {
+	if round == 0 && s.hold(ctx, bufs, i, p, kn) {
+		return
+	}
 	b := bufs[i]
 	r := &p.Requests[round]
 	data := b.Bytes()
@@ -129,10 +139,7 @@ func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Polic
 		return
 	}
 	sa := s.findSA(data, p, round, r, kn)
-	if sa == nil {
-		if s.d.Acquire != nil {
-			s.d.Acquire(p, r)
-		}
+	if sa == nil { // hold raised the ACQUIRE
 		if mandatory(r, &kn.Fam[fam]) {
 			s.drop(ctx, bufs, i, stats.ReasonPolicyNoSA)
 		}
@@ -167,7 +174,7 @@ func (s *outbound) findSA(data []byte, p *spd.Policy, round int, r *spd.Request,
 	if l.sa != nil && l.p == p && l.req == round && l.src == src && l.dst == dst && l.sa.Usable() {
 		return l.sa
 	}
-	sa := s.d.SAD.Outbound(sad.ProtoESP, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
+	sa := s.d.SAD.Outbound(r.Proto, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
 	if sa != nil && !sa.Usable() {
 		sa = nil
 	}
@@ -247,6 +254,10 @@ func (s *outbound) encap(ctx *engine.Ctx, bufs []*pkt.Buf, bt *batch, kn *knobs.
 	if bt.sas[0].Dst.Is6() {
 		fam = knobs.V6
 	}
+	s.lens = s.lens[:0]
+	for _, b := range bt.bufs {
+		s.lens = append(s.lens, b.Len())
+	}
 	s.esp.Encap(bt.bufs, bt.sas, bt.res, esp.Options{DFBit: kn.DFBit, ECN: kn.Fam[fam].ECN != 0})
 	for _, e := range s.esp.Expired() {
 		s.d.SAD.Raise(e.SA, e.Expiry)
@@ -254,6 +265,9 @@ func (s *outbound) encap(ctx *engine.Ctx, bufs []*pkt.Buf, bt *batch, kn *knobs.
 	for j, b := range bt.bufs {
 		i := bt.idx[j]
 		if r := bt.res[j]; r != stats.ReasonNone {
+			if r == stats.ReasonSAExpired && b.Len() == s.lens[j] && s.requeue(ctx, bufs, i) {
+				continue
+			}
 			s.drop(ctx, bufs, i, r)
 			continue
 		}

@@ -6,6 +6,7 @@
 //	inbound:  to us & ESP (or ESP-in-UDP 4500)? ─► SAD.Inbound(spi) ─► esp.Decap (burst) ─► repeat while nested
 //	          ─► SPD in/fwd lookup ─► requests satisfied by the packet's decapsulation history? ─► continue / drop
 //	outbound: SPD out lookup ─► discard | none | ipsec: per request SAD.Outbound ─► PMTU check ─► esp.Encap (burst)
+//	          no SA: ACQUIRE (rate-limited) and, when mandatory, a per-policy queue released in order (acquire.go)
 //
 // Lookups go to lock-free snapshots; knobs are loaded once per burst.
 // Each core gets its own stage instances (crypto engine, scratch).
@@ -30,8 +31,10 @@ type Deps struct {
 	// NewEngine makes one core's crypto engine (default: Go's).
 	NewEngine func() alg.Engine
 	// Acquire is called (on the core, so it must not block) when an
-	// outbound packet needs an SA that does not exist; may be nil.
-	Acquire func(p *spd.Policy, r *spd.Request)
+	// outbound packet needs an SA that does not exist, at most as often as
+	// net.key.blockacq_count and blockacq_lifetime allow; key is the
+	// packet's. p is read-only and r points into it. May be nil.
+	Acquire func(p *spd.Policy, r *spd.Request, key spd.Key)
 	// Enc is the enc0 interface that filters and captures packets in the
 	// clear (before encapsulation, after decapsulation); may be nil.
 	Enc *enc.Interface

@@ -66,13 +66,16 @@ func (s *ESPStats) count(r stats.Reason) {
 
 // Stats holds every core's ESP counters.
 type Stats struct {
-	mu   sync.Mutex
-	esp  []*ESPStats
-	byID map[int]*ESPStats
+	mu      sync.Mutex
+	esp     []*ESPStats
+	byID    map[int]*ESPStats
+	acqByID map[int]*AcquireStats
 }
 
 // NewStats makes an empty collection.
-func NewStats() *Stats { return &Stats{byID: map[int]*ESPStats{}} }
+func NewStats() *Stats {
+	return &Stats{byID: map[int]*ESPStats{}, acqByID: map[int]*AcquireStats{}}
+}
 
 // core returns core's counters, creating them once.
 func (s *Stats) core(c int) *ESPStats {
