@@ -38,9 +38,13 @@ const (
 	acqRequests   = 4   // requests of a bundle tracked apart (more share the last)
 )
 
-// released marks, in Meta.Cookie, a packet injected from a queue; the low
-// bits keep when it was first held, so its timeout survives a re-hold.
-const released = 1 << 63
+// Marks in Meta.Cookie of packets the stage injects for another round:
+// released from a queue (the low bits keep when it was first held, so its
+// timeout survives a re-hold), or deferred behind such packets.
+const (
+	released = 1 << 63
+	deferred = 1 << 62
+)
 
 // acqRequest is one request's blockacq state (key.c's secacq).
 type acqRequest struct {
@@ -55,9 +59,6 @@ type acqEntry struct {
 	reqs  [acqRequests]acqRequest
 	q     []*pkt.Buf // held packets, oldest first
 	since []int64    // when each was first held
-	drain int64      // ctx.Now of the last release
-	// drained says drain is valid (ctx.Now may be any value).
-	drained bool
 }
 
 // acquirer is one core's ACQUIRE state.
@@ -69,6 +70,11 @@ type acquirer struct {
 	held    int
 	sadGen  uint64
 	spdGen  uint64
+	// injected says packets were injected for another round at ctx.Now
+	// injectedAt: later bursts of that poll iteration go round too, behind
+	// them, so nothing overtakes them.
+	injected   bool
+	injectedAt int64
 }
 
 // init prepares a in place (its free list points into it).
@@ -103,27 +109,20 @@ type AcquireTotals struct {
 
 // hold runs before a packet's first transform: it raises ACQUIREs for the
 // requests of p without an SA and queues the packet when one of them is
-// mandatory (or when older packets of p are queued or being released, so
-// the policy's packets keep their order). It reports whether it took the
-// packet out of the burst.
+// mandatory (or when older packets of p are queued, so the policy's
+// packets keep their order). It reports whether it took the packet out of
+// the burst.
 func (s *outbound) hold(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, kn *knobs.Values) bool {
 	a := &s.acq
 	b := bufs[i]
 	since, wasHeld := ctx.Now, b.Meta.Cookie&released != 0
 	if wasHeld {
 		since = int64(b.Meta.Cookie &^ released)
-		b.Meta.Cookie = 0
 	}
+	b.Meta.Cookie = 0
 	var e *acqEntry
 	if len(a.index) > 0 {
 		e = a.index[p]
-	}
-	if e != nil && !wasHeld && e.drained && e.drain == ctx.Now {
-		// Behind the packets released in this iteration.
-		b.Meta.Cookie = released | uint64(since)
-		ctx.Inject(b)
-		bufs[i] = nil
-		return true
 	}
 	data := b.Bytes()
 	fam := family(data)
@@ -287,8 +286,31 @@ func (s *outbound) release(ctx *engine.Ctx, kn *knobs.Values) {
 		a.st.Released.Add(uint64(len(e.q)))
 		clear(e.q)
 		e.q, e.since = e.q[:0], e.since[:0]
-		e.drain, e.drained = ctx.Now, true
+		a.injected, a.injectedAt = true, ctx.Now
 	}
+}
+
+// deferBurst sends a burst round again, behind the packets injected
+// earlier in this poll iteration (the engine routes injected packets, in
+// order, at the end of the iteration), so none of them is overtaken. A
+// burst that already carries injected packets is that second round and
+// proceeds. It reports whether it took the burst, leaving bufs empty.
+func (s *outbound) deferBurst(ctx *engine.Ctx, bufs []*pkt.Buf) bool {
+	a := &s.acq
+	if !a.injected || a.injectedAt != ctx.Now {
+		return false
+	}
+	for _, b := range bufs {
+		if b.Meta.Cookie&(released|deferred) != 0 {
+			return false
+		}
+	}
+	for _, b := range bufs {
+		b.Meta.Cookie = deferred
+		ctx.Inject(b)
+	}
+	clear(bufs)
+	return true
 }
 
 // ready reports whether e's oldest packet would now leave: its policy is
@@ -403,5 +425,6 @@ func (s *outbound) requeue(ctx *engine.Ctx, bufs []*pkt.Buf, i int) bool {
 	b.Meta.Cookie = released | uint64(ctx.Now)
 	ctx.Inject(b)
 	bufs[i] = nil
+	s.acq.injected, s.acq.injectedAt = true, ctx.Now
 	return true
 }

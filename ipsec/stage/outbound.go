@@ -52,6 +52,9 @@ func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
 	s.last.p, s.last.sa = nil, nil
 	s.release(ctx, kn)
+	if s.deferBurst(ctx, bufs) {
+		return 0
+	}
 	s.pol = s.pol[:0]
 	rounds := 0
 	for i := range bufs {

@@ -15,12 +15,12 @@ import (
 //
 //	lan host ── [router: lan | wan] ── peer gateway ── remote net
 type famNet struct {
-	name                string
-	lanHost, routerLan  string // a host on the lan, the router's lan address
-	remote              string // a host behind the peer gateway
-	lanNet, remoteNet   string
-	router, peer        netip.Addr // tunnel endpoints
-	knobTree            string
+	name               string
+	lanHost, routerLan string // a host on the lan, the router's lan address
+	remote             string // a host behind the peer gateway
+	lanNet, remoteNet  string
+	router, peer       netip.Addr // tunnel endpoints
+	knobTree           string
 }
 
 var fams = []famNet{
