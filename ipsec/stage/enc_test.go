@@ -313,11 +313,13 @@ pass out proto udp to 203.0.113.0/24 port 80
 				stop := make(chan struct{})
 				defer func() { close(stop); c.Close() }()
 				go func() { // a consumer keeping up, as ipsecctl does
+					tick := time.NewTicker(time.Millisecond)
+					defer tick.Stop()
 					for {
 						select {
 						case <-stop:
 							return
-						case <-time.After(time.Millisecond):
+						case <-tick.C:
 							c.Poll(func(*enc.Packet) bool { return true })
 						}
 					}
@@ -340,6 +342,59 @@ pass out proto udp to 203.0.113.0/24 port 80
 					s.pol = append(s.pol, f.transPolicy)
 				}
 				s.encFilter(f.ctx, bufs, &s.v4, kn)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bufs)), "ns/pkt")
+		})
+	}
+}
+
+// BenchmarkOutboundEncap is the outbound encapsulation step (AES-GCM,
+// transport mode, 32 packets of 60 bytes) with enc0 absent, idle, with
+// rules and with rules and a capture: the hook's cost next to ESP's.
+func BenchmarkOutboundEncap(b *testing.B) {
+	rules, _ := enc.ParseRules("t", "drop out proto tcp to any port 22\ndrop out proto udp from 10.0.0.0/8\ndrop out spi 0x9999\npass out proto udp to 203.0.113.0/24 port 80\n")
+	for _, mode := range []string{"no-enc", "idle", "rules", "rules+capture"} {
+		b.Run(mode, func(b *testing.B) {
+			f := newEncFixture(b, mode != "no-enc")
+			if mode != "no-enc" && mode != "idle" {
+				f.ifc.SetRules(rules)
+			}
+			if mode == "rules+capture" {
+				c, _ := f.ifc.StartCapture(enc.CaptureOptions{Slots: 64})
+				stop := make(chan struct{})
+				defer func() { close(stop); c.Close() }()
+				go func() {
+					tick := time.NewTicker(time.Millisecond)
+					defer tick.Stop()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-tick.C:
+							c.Poll(func(*enc.Packet) bool { return true })
+						}
+					}
+				}()
+			}
+			tmpl := f.udp4(b, "192.0.2.1", "203.0.113.9", 80)
+			plain := append([]byte(nil), tmpl.Bytes()...)
+			bufs := make([]*pkt.Buf, pkt.BurstSize)
+			for i := range bufs {
+				bufs[i] = f.pool.Get()
+			}
+			s, kn := f.out, f.kn.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				s.v4.reset()
+				s.pol = s.pol[:0]
+				for i, p := range bufs {
+					p.SetBytes(plain)
+					p.Meta.L4Proto, p.Meta.L4Off = hdr.ProtoUDP, 20
+					s.v4.add(i, p, f.trans)
+					s.pol = append(s.pol, f.transPolicy)
+				}
+				s.encap(f.ctx, bufs, &s.v4, kn)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bufs)), "ns/pkt")
 		})
