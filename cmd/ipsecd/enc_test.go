@@ -204,3 +204,78 @@ func TestLiveEncCaptureAndSysctl(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveEncRulesAtRunTime changes enc0 rules and filtertunnel on a
+// running gateway B: a drop rule for the tunnel's traffic leaves it alone
+// while filtertunnel is 0 (packets keep being decrypted); once
+// filtertunnel is set to 1 the packets are dropped, counted as enc-filter
+// and matched by the rule. (The demo's generator keeps a bounded number
+// of packets in flight, so drops end its traffic: the test stops there.)
+func TestLiveEncRulesAtRunTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries and runs the demo for seconds")
+	}
+	dir := t.TempDir()
+	ipsecd, ipsecctl := filepath.Join(dir, "ipsecd"), filepath.Join(dir, "ipsecctl")
+	for bin, pkg := range map[string]string{ipsecd: ".", ipsecctl: "../ipsecctl"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	sock := filepath.Join(dir, "b.sock")
+	demo := exec.Command(ipsecd, "demo", "--duration", "3s", "--json", "--admin-b", sock)
+	var demoErr bytes.Buffer
+	demo.Stderr = &demoErr
+	if err := demo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { demo.Process.Kill(); demo.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no admin socket:\n%s", demoErr.String())
+		}
+	}
+	ctl := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(ipsecctl, append([]string{"-s", sock}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("ipsecctl %v: %v", args, err)
+		}
+		return string(out)
+	}
+	counts := func() (encDrops, decrypted uint64) {
+		var st struct {
+			Total struct {
+				Drops map[string]uint64 `json:"drops"`
+			} `json:"total"`
+			ESP struct{ Input uint64 } `json:"esp"`
+		}
+		if err := json.Unmarshal([]byte(ctl("", "stats", "-j")), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Total.Drops["enc-filter"], st.ESP.Input
+	}
+	ctl("drop in proto udp from 192.0.2.0/24 spi 0x10001\n", "enc", "set", "-")
+	time.Sleep(50 * time.Millisecond)
+	_, in1 := counts()
+	time.Sleep(150 * time.Millisecond)
+	d, in2 := counts()
+	if d != 0 || in2 <= in1 {
+		t.Fatalf("filtertunnel 0: %d enc-filter drops, decrypted %d -> %d; want no drops and traffic", d, in1, in2)
+	}
+	ctl("", "sysctl", "-w", "net.inet.ipsec.filtertunnel=1")
+	time.Sleep(200 * time.Millisecond)
+	if d, _ = counts(); d == 0 {
+		t.Fatal("no enc-filter drops with the rule and filtertunnel 1")
+	}
+	out := ctl("", "enc", "rules")
+	if !strings.HasPrefix(out, "drop in proto udp from 192.0.2.0/24 spi 0x10001 # ") || strings.Contains(out, "# 0 matches") {
+		t.Fatalf("enc rules: %q", out)
+	}
+	t.Logf("filtertunnel 1: %d packets dropped; %s", d, strings.TrimSpace(out))
+}
