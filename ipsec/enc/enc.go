@@ -78,13 +78,22 @@ type Tap struct {
 }
 
 // Attach makes a tap for one stage instance. Taps attach while the
-// engine is built: a tap attached after rules were set or a capture
-// started takes part from the next change on.
+// engine is built; rules set before apply to them, but a capture that
+// was already running does not see what they see.
 func (e *Interface) Attach() *Tap {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t := &Tap{ifc: e, id: e.taps}
 	e.taps++
+	if len(e.comp) > 0 {
+		// A row of hit counters for the new tap; the others keep theirs.
+		h := newHits(e.taps, len(e.comp))
+		for i := range e.hits.n {
+			h.n[i].Store(e.hits.n[i].Load())
+		}
+		e.hits = h
+		e.publish()
+	}
 	return t
 }
 

@@ -398,3 +398,22 @@ func TestPassAllocs(t *testing.T) {
 		t.Fatalf("%.1f allocations per packet", allocs)
 	}
 }
+
+// TestRulesBeforeAttach: rules set before the stages attach (from the
+// config) filter and count on every tap.
+func TestRulesBeforeAttach(t *testing.T) {
+	pool := pkt.NewPool("t", 8, 0)
+	ifc := New("enc0")
+	ifc.SetRules(mustRules(t, "drop proto udp"))
+	t1 := ifc.Attach()
+	b := packet(t, pool, "192.0.2.1", "192.0.2.2", hdr.ProtoUDP, 1, 2)
+	if t1.Pass(t1.Load(), b, &Info{Dir: DirIn}) {
+		t.Fatal("rule set before Attach did not drop")
+	}
+	t2 := ifc.Attach()
+	t2.Pass(t2.Load(), b, &Info{Dir: DirOut})
+	t2.Pass(t2.Load(), b, &Info{Dir: DirOut})
+	if _, hits := ifc.Rules(); hits[0] != 3 {
+		t.Fatalf("hits %v, want 3 (one tap's count kept across the other's attach)", hits)
+	}
+}
