@@ -4,8 +4,10 @@
 // looks up the outbound policy and applies it.
 //
 //	inbound:  to us & ESP (or ESP-in-UDP 4500)? ─► SAD.Inbound(spi) ─► esp.Decap (burst) ─► repeat while nested
-//	          ─► SPD in/fwd lookup ─► requests satisfied by the packet's decapsulation history? ─► continue / drop
-//	outbound: SPD out lookup ─► discard | none | ipsec: per request SAD.Outbound ─► PMTU check ─► esp.Encap (burst)
+//	          ─► enc0 (capture, rules) ─► SPD in/fwd lookup ─► requests satisfied by the packet's decapsulation
+//	          history? ─► continue / drop
+//	outbound: SPD out lookup ─► discard | none | ipsec: per request SAD.Outbound ─► PMTU check
+//	          ─► enc0 (first transform only) ─► esp.Encap (burst)
 //	          no SA: ACQUIRE (rate-limited) and, when mandatory, a per-policy queue released in order (acquire.go)
 //
 // Lookups go to lock-free snapshots; knobs are loaded once per burst.
