@@ -11,7 +11,8 @@ const (
 	MaxSnaplen     = 65535 // LINKTYPE_ENC records hold at most this much
 	DefaultSlots   = 512   // ring slots per tap
 	maxSlots       = 1 << 16
-	maxCaptures    = 8 // concurrent captures per interface
+	maxRingBytes   = 8 << 20 // slots x snaplen per tap, at most
+	maxCaptures    = 8       // concurrent captures per interface
 )
 
 // Packet is one captured packet, valid until the Poll callback returns.
@@ -27,7 +28,7 @@ type Packet struct {
 // CaptureOptions size a capture; zero values take the defaults.
 type CaptureOptions struct {
 	Snaplen int // bytes kept per packet, up to MaxSnaplen
-	Slots   int // ring slots per tap, rounded up to a power of two
+	Slots   int // ring slots per tap, rounded up to a power of two (fewer if they would pass 8 MiB)
 }
 
 // Capture is one live capture: a bounded single-producer ring per tap,
@@ -91,6 +92,9 @@ func (e *Interface) StartCapture(o CaptureOptions) (*Capture, error) {
 	n := 1
 	for n < slots {
 		n <<= 1
+	}
+	for n > 16 && n*snap > maxRingBytes {
+		n >>= 1
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -321,6 +321,20 @@ func TestCaptureLimits(t *testing.T) {
 	if _, err := ifc.StartCapture(CaptureOptions{Slots: -1}); err == nil {
 		t.Error("negative ring accepted")
 	}
+	big, err := ifc.StartCapture(CaptureOptions{Snaplen: MaxSnaplen, Slots: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(big.rings); n != 0 {
+		t.Fatalf("%d rings without taps", n)
+	}
+	big.Close()
+	ifc.Attach()
+	big, _ = ifc.StartCapture(CaptureOptions{Snaplen: MaxSnaplen, Slots: 4096})
+	if b := len(big.rings[0].slots) * cap(big.rings[0].slots[0].Data); b > maxRingBytes {
+		t.Fatalf("a tap's ring holds %d bytes", b)
+	}
+	big.Close()
 	var cs []*Capture
 	for range maxCaptures {
 		c, err := ifc.StartCapture(CaptureOptions{})
