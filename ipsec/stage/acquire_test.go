@@ -286,7 +286,7 @@ func TestAcquireQueueAllocatesNothingPerPacket(t *testing.T) {
 	}
 	small, big := measure(4), measure(104)
 	// 100 more cycles move 3,200 more packets through hold and release.
-	per := float64(big-small) / 3200
+	per := float64(int64(big)-int64(small)) / 3200 // a few runtime allocations are noise
 	t.Logf("allocations: %d for 4 cycles, %d for 104 (%.4f per packet)", small, big, per)
 	if per > 0.05 {
 		t.Fatalf("%.3f allocations per packet (%d vs %d)", per, small, big)
