@@ -7,8 +7,9 @@ CMDS     := $(notdir $(wildcard cmd/*))
 FUZZTIME ?= 5s
 BENCHTIME ?= 1s
 # Debian packages the tests use: ip/netns (iproute2), ping (iputils-ping),
-# tcpdump to cross-check our capture files, scapy to cross-check ESP.
-TEST_DEBS := iproute2 iputils-ping tcpdump python3-scapy
+# tcpdump and tshark to cross-check our capture files (enc0 captures), scapy
+# to cross-check ESP.
+TEST_DEBS := iproute2 iputils-ping tcpdump tshark python3-scapy
 
 .PHONY: all build run test bench fuzz lint deps clean
 
@@ -28,6 +29,7 @@ deps:
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
 	command -v ping >/dev/null 2>&1 || missing="$$missing iputils-ping"; \
 	command -v tcpdump >/dev/null 2>&1 || missing="$$missing tcpdump"; \
+	command -v tshark >/dev/null 2>&1 || missing="$$missing tshark"; \
 	/usr/bin/python3 -c 'import scapy.layers.ipsec' >/dev/null 2>&1 || missing="$$missing python3-scapy"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

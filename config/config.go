@@ -14,7 +14,8 @@
 //	cores: [0]                       poll-loop CPUs, unique, >= 0
 //	pfkey: {socket (/run/ipsecd/pfkey.sock), dialect: auto|freebsd|linux (auto),
 //	        mode ("0600"), allow_uids ([0]), allow_gids ([])}
-//	admin: {socket (/run/ipsecd/admin.sock), mode ("0600")}
+//	admin: {socket (/run/ipsecd/admin.sock), mode ("0600"), allow_uids ([0]), allow_gids ([])}
+//	enc: {rules: ["drop in proto tcp to any port 23", ...]}   enc0 filter rules, first match wins
 //	ports: - {name, driver: ring|pcap|afpacket|tap|dpdk, addresses, mac, mtu (1500), queues (1), args,
 //	          rx, tx, linktype: ethernet|raw (pcap) · interface (afpacket, tap) · mode: tap|tun (tap) · peer (ring)}
 //	routes: - {dst, via, port}       no via = directly connected
@@ -33,6 +34,7 @@ import (
 	"os"
 
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/ipsec/enc"
 )
 
 // Config is a validated configuration. It must not be modified after Load or
@@ -49,6 +51,7 @@ type Config struct {
 	SetKey     string   // setkey(8)-syntax file, resolved against the config dir; "" if absent
 	SetKeyLine int      // line of the setkey key, for the setkey parser's errors
 	Sysctl     []Sysctl // in file order
+	Enc        Enc
 	Engine     Engine
 	Log        Log
 }
@@ -64,8 +67,16 @@ type PFKey struct {
 
 // Admin configures the admin API Unix socket.
 type Admin struct {
-	Socket string      // default /run/ipsecd/admin.sock
-	Mode   os.FileMode // default 0600
+	Socket    string      // default /run/ipsecd/admin.sock
+	Mode      os.FileMode // default 0600
+	AllowUIDs []int       // default [0]; the daemon's own uid is always allowed
+	AllowGIDs []int       // default none
+}
+
+// Enc configures the enc0 interface.
+type Enc struct {
+	Rules []enc.Rule // filter rules in order (enc.Rule's text form in the file)
+	Line  int        // line where the enc section starts
 }
 
 // Port is one packet port.

@@ -25,7 +25,7 @@ func TestMinimal(t *testing.T) {
 		!slices.Equal(k.AllowUIDs, []int{0}) || len(k.AllowGIDs) != 0 {
 		t.Errorf("PFKey %+v", c.PFKey)
 	}
-	if c.Admin != (Admin{Socket: "/run/ipsecd/admin.sock", Mode: 0o600}) {
+	if !reflect.DeepEqual(c.Admin, Admin{Socket: "/run/ipsecd/admin.sock", Mode: 0o600, AllowUIDs: []int{0}}) {
 		t.Errorf("Admin %+v", c.Admin)
 	}
 	if len(c.Ports) != 4 {
@@ -124,7 +124,7 @@ func TestFull(t *testing.T) {
 		c.PFKey.Mode != 0o660 || !slices.Equal(c.PFKey.AllowUIDs, []int{0, 1000}) || !slices.Equal(c.PFKey.AllowGIDs, []int{10}) {
 		t.Errorf("cores %v pfkey %+v", c.Cores, c.PFKey)
 	}
-	if c.Admin != (Admin{Socket: "/tmp/admin.sock", Mode: 0o640}) {
+	if !reflect.DeepEqual(c.Admin, Admin{Socket: "/tmp/admin.sock", Mode: 0o640, AllowUIDs: []int{0}}) {
 		t.Errorf("admin %+v", c.Admin)
 	}
 	a, _ := c.Port("a")
@@ -190,7 +190,7 @@ func TestErrors(t *testing.T) {
 		{"pfkey uid", lan + "pfkey:\n  allow_uids: [0, -5]\n", "f.yaml:4: pfkey.allow_uids[1]: -5 is out of range 0..4294967294"},
 		{"pfkey gids type", lan + "pfkey: {allow_gids: 5}\n", "f.yaml:3: pfkey.allow_gids: want a sequence, got an integer"},
 		{"admin mode", lan + "admin: {mode: \"rw\"}\n", `f.yaml:3: admin.mode: invalid mode "rw" (want octal permission bits such as "0600")`},
-		{"admin unknown", lan + "admin: {dialect: linux}\n", "f.yaml:3: admin.dialect: unknown key (want socket, mode)"},
+		{"admin unknown", lan + "admin: {dialect: linux}\n", "f.yaml:3: admin.dialect: unknown key (want socket, mode, allow_uids, allow_gids)"},
 		{"ports type", "ports: {name: lan}\n", "f.yaml:1: ports: want a sequence, got a mapping"},
 		{"ports empty", "ports: []\n", "f.yaml:1: ports: at least one port is required"},
 		{"port type", "ports:\n  - lan\n", "f.yaml:2: ports[0]: want a mapping, got a string"},

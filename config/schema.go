@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/ipsec/enc"
 )
 
 var (
@@ -42,7 +43,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
 		Cores:  []int{0},
 		PFKey:  PFKey{Socket: "/run/ipsecd/pfkey.sock", Dialect: "auto", Mode: 0o600, AllowUIDs: []int{0}},
-		Admin:  Admin{Socket: "/run/ipsecd/admin.sock", Mode: 0o600},
+		Admin:  Admin{Socket: "/run/ipsecd/admin.sock", Mode: 0o600, AllowUIDs: []int{0}},
 		Engine: Engine{Burst: 32, Idle: "adaptive", PoolSize: 8192},
 		Log:    Log{Level: "info"},
 	}
@@ -50,7 +51,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		root = &yaml.Node{Kind: yaml.MappingNode, Line: 1}
 	}
 	f := d.fields(root, "", "cores", "pfkey", "admin", "ports", "routes", "neighbors",
-		"hostpath", "setkey", "sysctl", "engine", "log")
+		"hostpath", "setkey", "sysctl", "enc", "engine", "log")
 	if n := f["cores"]; n != nil {
 		c.Cores = d.cores(n)
 	}
@@ -58,8 +59,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		d.pfkey(n, &c.PFKey)
 	}
 	if n := f["admin"]; n != nil {
-		g := d.fields(n, "admin", "socket", "mode")
+		g := d.fields(n, "admin", "socket", "mode", "allow_uids", "allow_gids")
 		d.socket(g, "admin", &c.Admin.Socket, &c.Admin.Mode)
+		if v := g["allow_uids"]; v != nil {
+			c.Admin.AllowUIDs = d.ids(v, "admin.allow_uids")
+		}
+		if v := g["allow_gids"]; v != nil {
+			c.Admin.AllowGIDs = d.ids(v, "admin.allow_gids")
+		}
 	}
 	ps := &ports{index: map[string]int{}, peer: map[int]*yaml.Node{}, addrs: map[netip.Addr]string{},
 		txs: map[string]string{}, ifaceKey: map[int]string{}}
@@ -89,6 +96,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if n := f["sysctl"]; n != nil {
 		c.Sysctl = d.sysctl(n)
+	}
+	if n := f["enc"]; n != nil {
+		c.Enc = d.enc(n)
 	}
 	if n := f["engine"]; n != nil {
 		d.engine(n, &c.Engine)
@@ -528,4 +538,33 @@ func (d *decoder) sysctl(n *yaml.Node) []Sysctl {
 		}
 	}
 	return out
+}
+
+// enc decodes the enc0 section: rules in enc.Rule's text form.
+func (d *decoder) enc(n *yaml.Node) Enc {
+	e := Enc{Line: n.Line}
+	f := d.fields(n, "enc", "rules")
+	v := f["rules"]
+	if v == nil {
+		return e
+	}
+	items := d.seq(v, "enc.rules")
+	if len(items) > enc.MaxRules {
+		d.errorf(v, "enc.rules", "%d rules, at most %d", len(items), enc.MaxRules)
+		return e
+	}
+	for i, rn := range items {
+		path := index("enc.rules", i)
+		s, ok := d.str(rn, path)
+		if !ok {
+			continue
+		}
+		r, err := enc.Parse(s)
+		if err != nil {
+			d.errorf(rn, path, "%v", err)
+			continue
+		}
+		e.Rules = append(e.Rules, r)
+	}
+	return e
 }

@@ -4,6 +4,7 @@
 //
 //	setkey file / PF_KEY ─► Manager.Apply ─► sad.Store, spd.Store (atomic publish) ─► cores
 //	cores ─► sad events (soft/hard expiry) ─► Manager.Run ─► delete + wipe, listeners (SADB_EXPIRE)
+//	cores ─► Manager.Acquire (bounded, non-blocking) ─► Manager.Run ─► OnAcquire listeners (SADB_ACQUIRE)
 package ctrl
 
 import (
@@ -30,6 +31,7 @@ type Manager struct {
 
 	mu        sync.Mutex
 	listeners []func(sa *sad.SA, e sad.Expiry)
+	acq       acquires
 }
 
 // NewManager makes a manager over fresh databases with FreeBSD's knobs.
@@ -37,7 +39,9 @@ func NewManager(log *zap.Logger) *Manager {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Manager{SAD: sad.NewStore(), SPD: spd.NewStore(), Knobs: knobs.NewHolder(knobs.Defaults()), log: log}
+	m := &Manager{SAD: sad.NewStore(), SPD: spd.NewStore(), Knobs: knobs.NewHolder(knobs.Defaults()), log: log}
+	m.acq.ch = make(chan AcquireEvent, acquireQueue)
+	return m
 }
 
 // OnExpire registers a listener for SA expiries (the PF_KEY server sends
@@ -48,7 +52,8 @@ func (m *Manager) OnExpire(fn func(sa *sad.SA, e sad.Expiry)) {
 	m.mu.Unlock()
 }
 
-// Run services expiry events and the lifetime timer until ctx ends.
+// Run services expiry events, ACQUIREs and the lifetime timer until ctx
+// ends.
 func (m *Manager) Run(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -58,6 +63,8 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case ev := <-m.SAD.Events():
 			m.expired(ev.SA, ev.Expiry)
+		case ev := <-m.acq.ch:
+			m.acquired(ev)
 		case now := <-tick.C:
 			m.SAD.Tick(now)
 		}

@@ -13,10 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/fastipsec/fastipsec/config/setkey"
 	"github.com/fastipsec/fastipsec/ctrl"
+	"github.com/fastipsec/fastipsec/ctrl/admin"
 	"github.com/fastipsec/fastipsec/dataplane/engine"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/ipsec/enc"
 	"github.com/fastipsec/fastipsec/ipsec/stage"
 	"github.com/fastipsec/fastipsec/perf"
 	"github.com/fastipsec/fastipsec/ports/ring"
@@ -46,11 +50,12 @@ type gateway struct {
 	e     *engine.Engine
 	mgr   *ctrl.Manager
 	stats *stage.Stats
+	enc   *enc.Interface
 }
 
 func newGateway(name string, lan, wan engine.Port, lanNet, wanNet, remote string, peer netip.Addr, peerMAC [6]byte,
 	neighbors []engine.Neighbor, keys string, pool *pkt.Pool) (*gateway, error) {
-	g := &gateway{mgr: ctrl.NewManager(nil), stats: stage.NewStats()}
+	g := &gateway{mgr: ctrl.NewManager(nil), stats: stage.NewStats(), enc: enc.New("enc0")}
 	cmds, err := setkey.Parse(name+".setkey", strings.NewReader(keys))
 	if err != nil {
 		return nil, err
@@ -58,7 +63,8 @@ func newGateway(name string, lan, wan engine.Port, lanNet, wanNet, remote string
 	if err := g.mgr.ApplySetkey(name+".setkey", cmds); err != nil {
 		return nil, err
 	}
-	deps := stage.Deps{SAD: g.mgr.SAD, SPD: g.mgr.SPD, Knobs: g.mgr.Knobs, Stats: g.stats}
+	deps := stage.Deps{SAD: g.mgr.SAD, SPD: g.mgr.SPD, Knobs: g.mgr.Knobs, Stats: g.stats, Acquire: g.mgr.Acquire}
+	deps.Enc = g.enc
 	e, err := engine.New(engine.Config{
 		Ports:     []engine.Port{lan, wan},
 		Addresses: [][]netip.Prefix{{netip.MustParsePrefix(lanNet)}, {netip.MustParsePrefix(wanNet)}},
@@ -95,6 +101,8 @@ func runDemo(args []string) error {
 	size := fs.Int("size", 64, "Ethernet frame size in bytes, FCS included (64..1518)")
 	flows := fs.Int("flows", 16, "number of UDP flows")
 	keys := fs.String("setkey", "", "setkey(8) `file` for gateway A (default: the built-in AES-128-GCM tunnel)")
+	adminA := fs.String("admin", "", "serve gateway A's admin API (ipsecctl -s) on this `socket`")
+	adminB := fs.String("admin-b", "", "serve gateway B's admin API on this `socket`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,6 +145,19 @@ func runDemo(args []string) error {
 			return err
 		}
 		go g.mgr.Run(sig)
+	}
+	for _, a := range []struct {
+		sock string
+		g    *gateway
+	}{{*adminA, gwA}, {*adminB, gwB}} {
+		if a.sock == "" {
+			continue
+		}
+		srv, err := startAdmin(admin.Config{Socket: a.sock, Manager: a.g.mgr, Enc: a.g.enc}, a.g.e, a.g.stats, zap.NewNop())
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
 	}
 	drain := make(chan struct{})
 	done := make(chan struct{})

@@ -10,8 +10,10 @@ import (
 	"github.com/fastipsec/fastipsec/config"
 	"github.com/fastipsec/fastipsec/config/setkey"
 	"github.com/fastipsec/fastipsec/ctrl"
+	"github.com/fastipsec/fastipsec/ctrl/admin"
 	"github.com/fastipsec/fastipsec/dataplane/engine"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
+	"github.com/fastipsec/fastipsec/ipsec/enc"
 	"github.com/fastipsec/fastipsec/ipsec/stage"
 )
 
@@ -37,7 +39,12 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return err
 	}
 	ipsecStats := stage.NewStats()
-	deps := stage.Deps{SAD: mgr.SAD, SPD: mgr.SPD, Knobs: mgr.Knobs, Stats: ipsecStats}
+	deps := stage.Deps{SAD: mgr.SAD, SPD: mgr.SPD, Knobs: mgr.Knobs, Stats: ipsecStats, Acquire: mgr.Acquire}
+	encIf := enc.New("enc0")
+	if err := encIf.SetRules(cfg.Enc.Rules); err != nil {
+		return fmt.Errorf("%s:%d: enc: %w", cfg.File, cfg.Enc.Line, err)
+	}
+	deps.Enc = encIf
 	ecfg.Inbound = []engine.StageFactory{stage.Inbound(deps)}
 	ecfg.Outbound = []engine.StageFactory{stage.Outbound(deps)}
 	e, err := engine.New(ecfg)
@@ -66,6 +73,13 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		logStats(log, e, time.Since(start))
 		return nil
 	}
+	// The admin API serves running daemons (offline runs end by themselves).
+	adm, err := startAdmin(admin.Config{Socket: cfg.Admin.Socket, Mode: cfg.Admin.Mode, AllowUIDs: cfg.Admin.AllowUIDs,
+		AllowGIDs: cfg.Admin.AllowGIDs, Manager: mgr, Enc: encIf}, e, ipsecStats, log)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
 	if err := e.Start(); err != nil {
 		return err
 	}

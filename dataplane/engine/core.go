@@ -89,6 +89,7 @@ func (c *core) loop() {
 
 // shutdown sends what it can, drops the rest and returns the buffers.
 func (c *core) shutdown() {
+	c.eachHolder(func(h Holder) { h.Release(&c.ctx) })
 	c.flushTx()
 	for pi, batch := range c.tx {
 		for _, b := range batch {
@@ -266,6 +267,11 @@ func (c *core) tick() {
 	if c.reasm.Len() > 0 {
 		c.reasm.Expire(c.ctx.Now, c.dropFn)
 	}
+	c.eachHolder(func(h Holder) { h.Tick(&c.ctx) })
+	if len(c.ctx.inject) > 0 {
+		// Released in this iteration: routed before anything newer.
+		c.drainInjected()
+	}
 	if len(c.hold.q) == 0 {
 		return
 	}
@@ -290,6 +296,17 @@ func (c *core) tick() {
 	clear(c.hold.q[n:])
 	c.hold.q = c.hold.q[:n]
 	c.flushTx()
+}
+
+// eachHolder calls fn for every stage that holds packets across bursts.
+func (c *core) eachHolder(fn func(Holder)) {
+	for _, l := range [2][]Stage{c.inbound, c.outbound} {
+		for _, s := range l {
+			if h, ok := s.(Holder); ok {
+				fn(h)
+			}
+		}
+	}
 }
 
 // flushTx sends every port's batch. What a port refuses stays queued

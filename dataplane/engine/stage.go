@@ -17,6 +17,16 @@ type Stage interface {
 	Process(ctx *Ctx, bufs []*pkt.Buf) int
 }
 
+// Holder is implemented by stages that keep packets across bursts (the
+// IPsec ACQUIRE queue). The core calls Tick about once a millisecond,
+// when the stage may Inject packets it releases and Drop those it gives
+// up on, and Release when it stops: the stage must then Drop everything
+// it still holds, so no buffer outlives the core.
+type Holder interface {
+	Tick(ctx *Ctx)
+	Release(ctx *Ctx)
+}
+
 // StageFactory makes one core's instance of a stage.
 type StageFactory func(core int) Stage
 

@@ -148,3 +148,73 @@ func TestInstallMillion(t *testing.T) {
 	}
 	t.Logf("lookup at 1M policies: %v/op", time.Since(start)/probes)
 }
+
+// BenchmarkLookupFamilies probes only IPv6 keys, and keys that no
+// specific policy covers (they fall through every shape to the catch-all:
+// the worst case), at each size.
+func BenchmarkLookupFamilies(b *testing.B) {
+	for _, n := range []int{10, 1000, 100_000} {
+		s := NewStore()
+		keys := fill(s, n, 1)
+		var v6, miss []Key
+		for _, k := range keys {
+			if k.V6 {
+				v6 = append(v6, k)
+			}
+		}
+		r := rand.New(rand.NewPCG(9, 9))
+		for range 4096 {
+			miss = append(miss, KeyFor(netip.AddrFrom4([4]byte{11, byte(r.IntN(256)), byte(r.IntN(256)), 1}),
+				netip.AddrFrom4([4]byte{172, 16, byte(r.IntN(256)), 2}), 6, 40000, 8080))
+		}
+		for _, set := range []struct {
+			name string
+			keys []Key
+		}{{"v6", v6}, {"miss", miss}} {
+			if len(set.keys) == 0 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%d", set.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				m := len(set.keys)
+				for i := 0; b.Loop(); i++ {
+					s.Lookup(DirOut, &set.keys[i%m])
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+			})
+		}
+	}
+}
+
+// BenchmarkInstallAt measures the steady install rate into an SPD that
+// already holds n policies: each iteration adds one policy and deletes
+// another (the table stays at n), as a keying daemon's churn does.
+func BenchmarkInstallAt(b *testing.B) {
+	for _, n := range []int{10, 1000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(11, 7))
+			s := NewStore()
+			var live []Policy
+			for i := range n {
+				if p, err := s.Add(mixPolicy(r, i)); err == nil {
+					live = append(live, p)
+				}
+			}
+			next := n
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				p, err := s.Add(mixPolicy(r, next))
+				next++
+				if err != nil {
+					continue
+				}
+				j := i % len(live)
+				if _, err := s.DeleteID(live[j].ID); err != nil {
+					b.Fatal(err)
+				}
+				live[j] = p
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "installs/s")
+		})
+	}
+}

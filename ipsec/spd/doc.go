@@ -52,4 +52,9 @@
 //
 // Priority here is "higher wins" (ipsec-tools `prio`); PF_KEY's
 // sadb_x_policy_priority is "lower wins", so convert at that boundary.
+//
+// A `unique` request installed without a reqid gets one of its own above
+// MaxManualReqID (FreeBSD's key_newreqid), so the SAs keyed for it serve
+// that policy alone; SPDUPDATE keeps it. Gen moves with every change, for
+// cores that hold packets waiting on a policy (the ACQUIRE queue).
 package spd

@@ -66,7 +66,8 @@ const (
 
 // KeyFromPacket builds the key of a validated IPv4 or IPv6 packet whose
 // upper-layer header (l4proto) starts at l4off, as the ingress classifier
-// found them. Non-first fragments keep their protocol but have OPAQUE
+// found them; l4off 0 means unknown (a packet the router made itself), and
+// KeyFromPacket finds the header. Non-first fragments keep their protocol but have OPAQUE
 // ports (RFC 4301 §4.4.1.1; FreeBSD instead treats the protocol as unknown
 // too), so they match only policies whose ports are any. ok is false when
 // ip is not an IP packet.
@@ -87,6 +88,9 @@ func KeyFromPacket(ip []byte, l4proto uint8, l4off int) (k Key, ok bool) {
 			n = tl
 		}
 		frag = binary.BigEndian.Uint16(ip[6:])&hdr.IPv4FragOffMask != 0
+		if l4off == 0 {
+			l4proto, l4off = ip[9], int(ip[0]&0xf)*4
+		}
 	case 6:
 		if n < hdr.IPv6Len {
 			return k, false
@@ -95,6 +99,12 @@ func KeyFromPacket(ip []byte, l4proto uint8, l4off int) (k Key, ok bool) {
 		k.Src, k.Dst = [16]byte(ip[8:24]), [16]byte(ip[24:40])
 		if pl := hdr.IPv6Len + int(binary.BigEndian.Uint16(ip[4:])); pl < n {
 			n = pl
+		}
+		if l4off == 0 {
+			l4proto, l4off = ip[6], -1
+			if c, ok := hdr.IPv6(ip).Walk(n); ok {
+				l4proto, l4off = c.Proto, c.Off
+			}
 		}
 		if l4off > hdr.IPv6Len {
 			if c, ok := hdr.IPv6(ip).Walk(n); ok && c.Frag != 0 {

@@ -59,6 +59,11 @@ func TestKeyFromPacket(t *testing.T) {
 			Key{Src: [16]byte{0xfe, 0x80, 15: 1}, Dst: [16]byte{0xff, 0x02, 15: 2}, V6: true, Proto: 17, Opaque: true}, true},
 		{"v6 mobility header", v6pkt(135, nil, []byte{59, 0, 5, 0, 0, 0, 0, 0}), 135, 40,
 			Key{Src: [16]byte{0xfe, 0x80, 15: 1}, Dst: [16]byte{0xff, 0x02, 15: 2}, V6: true, Proto: 135, SrcPort: 5}, true},
+		// Offset 0: unknown (a packet the router made); the key finds it.
+		{"v4 icmp, offset unknown", v4pkt(1, 0, []byte{3, 4, 0, 0, 0, 0, 0, 0}), 0, 0,
+			Key{Src: [16]byte{192, 0, 2, 1}, Dst: [16]byte{198, 51, 100, 2}, Proto: 1, SrcPort: 3, DstPort: 4}, true},
+		{"v6 icmp6 after fragment header, offset unknown", v6pkt(44, []byte{58, 0, 0, 1, 0, 0, 0, 1}, []byte{2, 0, 0, 0}), 0, 0,
+			Key{Src: [16]byte{0xfe, 0x80, 15: 1}, Dst: [16]byte{0xff, 0x02, 15: 2}, V6: true, Proto: 58, SrcPort: 2}, true},
 		{"not ip", []byte{0x20, 0, 0}, 0, 0, Key{}, false},
 		{"empty", nil, 0, 0, Key{}, false},
 	}

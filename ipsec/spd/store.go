@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,7 +20,19 @@ type Store struct {
 	n    uint32             // last ID number handed out
 	seq  uint64
 	now  func() time.Time
+
+	reqid uint32        // last automatic reqid handed out
+	gen   atomic.Uint64 // bumped by every change
 }
+
+// Reqids the Store assigns to `unique` requests written without one, as
+// FreeBSD's key_newreqid, come from above the manual range, so an SA keyed
+// for one policy serves no other. (FreeBSD's manual range ends at 0x3fff;
+// setkey(8) accepts unique:1..32767, so ours ends there.)
+const (
+	MaxManualReqID = 0x7fff
+	firstAutoReqID = MaxManualReqID + 1
+)
 
 // NewStore returns an empty SPD.
 func NewStore() *Store {
@@ -52,6 +65,10 @@ func (s *Store) Lookup(dir Dir, k *Key) *Policy {
 	}
 	return s.cls[dir][f].lookup(k, s.seed)
 }
+
+// Gen changes whenever the SPD does: a core holding packets for a policy
+// (the ACQUIRE queue) re-checks them when it moves. Lock-free.
+func (s *Store) Gen() uint64 { return s.gen.Load() }
 
 // prepare validates p and returns the copy to install.
 func prepare(p *Policy) (*Policy, error) {
@@ -98,8 +115,33 @@ func (s *Store) Add(p Policy) (Policy, error) {
 func (s *Store) install(c *class, np *Policy) {
 	s.seq++
 	np.ID, np.Seq, np.Created = s.newID(np.Dir), s.seq, s.now()
+	s.bindUnique(np, nil)
 	s.byID[np.ID] = np
 	s.w.insert(c, np)
+	s.gen.Add(1)
+}
+
+// bindUnique gives each `unique` request without a reqid one of its own
+// (key_newreqid), so SAs negotiated for the policy are bound to it alone.
+// A replacement (old non-nil) keeps the reqid old had at the same place,
+// so SAs already keyed for the policy stay bound to it.
+func (s *Store) bindUnique(np, old *Policy) {
+	for i := range np.Requests {
+		r := &np.Requests[i]
+		if r.Level != LevelUnique || r.ReqID != 0 {
+			continue
+		}
+		if old != nil && i < len(old.Requests) && old.Requests[i].Level == LevelUnique &&
+			old.Requests[i].ReqID > MaxManualReqID {
+			r.ReqID = old.Requests[i].ReqID
+			continue
+		}
+		if s.reqid < firstAutoReqID || s.reqid == ^uint32(0) {
+			s.reqid = firstAutoReqID - 1
+		}
+		s.reqid++
+		r.ReqID = s.reqid
+	}
 }
 
 // Update replaces the policy with p's direction and selector (SPDUPDATE),
@@ -119,8 +161,10 @@ func (s *Store) Update(p Policy) (Policy, error) {
 		return *np, nil
 	}
 	np.ID, np.Seq, np.Created = old.ID, old.Seq, s.now()
+	s.bindUnique(np, old)
 	s.byID[np.ID] = np
 	s.w.replace(c, old, np)
+	s.gen.Add(1)
 	return *np, nil
 }
 
@@ -155,6 +199,7 @@ func (s *Store) DeleteID(id uint32) (Policy, error) {
 func (s *Store) remove(p *Policy) {
 	delete(s.byID, p.ID)
 	s.w.remove(s.class(p.Dir, &p.Selector), p)
+	s.gen.Add(1)
 }
 
 // Get returns a copy of the policy with this ID (SPDGET).
@@ -181,6 +226,7 @@ func (s *Store) Flush() int {
 		}
 	}
 	clear(s.byID)
+	s.gen.Add(1)
 	return n
 }
 

@@ -58,11 +58,12 @@ type inbound struct {
 	v6    batch
 	x     *xforms // AH and IPComp (xform_in.go)
 	local []bool  // per burst slot: addressed to the router
+	enc   encHook
 }
 
 func newInbound(d *Deps, core int) *inbound {
 	return &inbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
-		v4: newBatch(), v6: newBatch(), x: newXforms(d, core), local: make([]bool, 0, 4*pkt.BurstSize)}
+		v4: newBatch(), v6: newBatch(), x: newXforms(d, core), local: make([]bool, 0, 4*pkt.BurstSize), enc: newEncHook(d)}
 }
 
 func (s *inbound) Name() string { return "ipsec-in" }
@@ -71,6 +72,7 @@ func (s *inbound) Name() string { return "ipsec-in" }
 // applies the inbound policy to everything.
 func (s *inbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
+	s.enc.load()
 	s.local = s.local[:0]
 	for _, b := range bufs {
 		s.local = append(s.local, b.Meta.Flags&pkt.FlagToLocal != 0)
@@ -92,6 +94,7 @@ func (s *inbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 		s.decap(ctx, bufs, &s.v6, kn.Fam[knobs.V6].ECN != 0)
 		s.decapXform(ctx, bufs, kn)
 	}
+	s.encFilter(ctx, bufs, kn)
 	n := 0
 	for i, b := range bufs {
 		if b == nil {
@@ -178,6 +181,7 @@ func (s *inbound) decap(ctx *engine.Ctx, bufs []*pkt.Buf, bt *batch, ecn bool) {
 			s.drop(ctx, bufs, i, r)
 			continue
 		}
+		s.enc.saw(b, bt.sas[j])
 		s.st.Input.Add(1)
 		s.st.Ibytes.Add(uint64(b.Len()))
 		s.st.Hist[bt.sas[j].Enc].Add(1)

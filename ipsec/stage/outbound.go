@@ -22,6 +22,10 @@ type outbound struct {
 	v4  batch
 	v6  batch
 	x   *xforms // AH and IPComp (xform_out.go)
+	enc encHook
+	acq acquirer
+	// lens are a batch's packet lengths before encapsulation
+	lens []int
 
 	// the last SA chosen, reused for the next packet of the same request
 	// (tunnel mode) or the same addresses (transport mode)
@@ -34,9 +38,12 @@ type outbound struct {
 }
 
 func newOutbound(d *Deps, core int) *outbound {
-	return &outbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
-		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch(),
-		x: newXforms(d, core)}
+	s := &outbound{d: d, esp: esp.NewProcessor(d.engine()), st: d.Stats.core(core),
+		pol: make([]*spd.Policy, 0, 4*pkt.BurstSize), v4: newBatch(), v6: newBatch(), enc: newEncHook(d),
+		x:    newXforms(d, core),
+		lens: make([]int, 0, 4*pkt.BurstSize)}
+	s.acq.init(d.Stats.acquireCore(core))
+	return s
 }
 
 func (s *outbound) Name() string { return "ipsec-out" }
@@ -46,6 +53,10 @@ func (s *outbound) Name() string { return "ipsec-out" }
 func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
 	s.last.p, s.last.sa = nil, nil
+	s.release(ctx, kn)
+	if s.deferBurst(ctx, bufs) {
+		return 0
+	}
 	s.pol = s.pol[:0]
 	rounds := 0
 	for i := range bufs {
@@ -116,6 +127,9 @@ func (s *outbound) classify(ctx *engine.Ctx, bufs []*pkt.Buf, i int, kn *knobs.V
 // adds the packet to its family's batch; a packet that needs no SA for
 // this request (level use, none installed) skips the round.
 func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, round int, kn *knobs.Values) {
+	if round == 0 && s.hold(ctx, bufs, i, p, kn) {
+		return
+	}
 	b := bufs[i]
 	r := &p.Requests[round]
 	data := b.Bytes()
@@ -125,10 +139,7 @@ func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Polic
 		return
 	}
 	sa := s.findSA(data, p, round, r, kn)
-	if sa == nil {
-		if s.d.Acquire != nil {
-			s.d.Acquire(p, r)
-		}
+	if sa == nil { // hold raised the ACQUIRE
 		if mandatory(r, &kn.Fam[fam]) {
 			s.drop(ctx, bufs, i, stats.ReasonPolicyNoSA)
 		}
@@ -241,12 +252,17 @@ func roundUp(n, to int) int { return (n + to - 1) / to * to }
 
 // encap runs one family's batch through ESP.
 func (s *outbound) encap(ctx *engine.Ctx, bufs []*pkt.Buf, bt *batch, kn *knobs.Values) {
+	s.encFilter(ctx, bufs, bt, kn)
 	if len(bt.bufs) == 0 {
 		return
 	}
 	fam := knobs.V4
 	if bt.sas[0].Dst.Is6() {
 		fam = knobs.V6
+	}
+	s.lens = s.lens[:0]
+	for _, b := range bt.bufs {
+		s.lens = append(s.lens, b.Len())
 	}
 	s.esp.Encap(bt.bufs, bt.sas, bt.res, esp.Options{DFBit: kn.DFBit, ECN: kn.Fam[fam].ECN != 0})
 	for _, e := range s.esp.Expired() {
@@ -255,6 +271,9 @@ func (s *outbound) encap(ctx *engine.Ctx, bufs []*pkt.Buf, bt *batch, kn *knobs.
 	for j, b := range bt.bufs {
 		i := bt.idx[j]
 		if r := bt.res[j]; r != stats.ReasonNone {
+			if r == stats.ReasonSAExpired && b.Len() == s.lens[j] && s.requeue(ctx, bufs, i) {
+				continue
+			}
 			s.drop(ctx, bufs, i, r)
 			continue
 		}

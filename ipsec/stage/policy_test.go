@@ -1,114 +1,262 @@
 package stage
 
 import (
+	"fmt"
+	"net/netip"
 	"testing"
 
-	"github.com/fastipsec/fastipsec/dataplane/hdr"
-	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/knobs"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/spd"
 )
 
-func req(p sad.Proto, m sad.Mode, l spd.Level) spd.Request {
-	return spd.Request{Proto: p, Mode: m, Level: l}
+// family holds the addresses of one address family's test network:
+//
+//	lan host ── [router: lan | wan] ── peer gateway ── remote net
+type famNet struct {
+	name               string
+	lanHost, routerLan string // a host on the lan, the router's lan address
+	remote             string // a host behind the peer gateway
+	lanNet, remoteNet  string
+	router, peer       netip.Addr // tunnel endpoints
+	knobTree           string
 }
 
-func step(p uint8, tunnel bool) pkt.Step {
-	return pkt.Step{Proto: p, Tunnel: tunnel, SPI: 0x1000, ReqID: 1}
+var fams = []famNet{
+	{"v4", "192.0.2.10", "192.0.2.1", "203.0.113.5", "192.0.2.0/24", "203.0.113.0/24",
+		wanAddr.Addr(), peer, "net.inet.ipsec."},
+	{"v6", "2001:db8:1::10", "2001:db8:1::1", "2001:db8:3::5", "2001:db8:1::/48", "2001:db8:3::/48",
+		wanAddr6.Addr(), peer6, "net.inet6.ipsec6."},
 }
 
-// TestSatisfied checks inbound policies against decapsulation histories
-// (outermost step first).
-func TestSatisfied(t *testing.T) {
-	const (
-		esp  = sad.ProtoESP
-		ah   = sad.ProtoAH
-		comp = sad.ProtoIPComp
-		tun  = sad.ModeTunnel
-		tra  = sad.ModeTransport
-		any  = sad.ModeAny
-	)
-	def := knobs.Defaults().Fam[knobs.V4]
-	strict := def
-	strict.AHNetDeflev, strict.ESPTransDeflev = 2, 2
-	for _, c := range []struct {
-		name  string
-		reqs  []spd.Request
-		steps []pkt.Step
-		kf    knobs.PerFamily
-		want  bool
-	}{
-		// ipsec(4) BUGS: "require" AH over a tunnel. FreeBSD checks the
-		// inner packet only and rejects it; the history carries the step.
-		{"ah tunnel require", []spd.Request{req(ah, tun, spd.LevelRequire)}, []pkt.Step{step(hdr.ProtoAH, true)}, def, true},
-		{"ah tunnel require, clear", []spd.Request{req(ah, tun, spd.LevelRequire)}, nil, def, false},
-		{"ah tunnel require, got transport", []spd.Request{req(ah, tun, spd.LevelRequire)}, []pkt.Step{step(hdr.ProtoAH, false)}, def, false},
-		{"ah tunnel require, got esp", []spd.Request{req(ah, tun, spd.LevelRequire)}, []pkt.Step{step(hdr.ProtoESP, true)}, def, false},
-		{"esp+ah transport", []spd.Request{req(esp, tra, spd.LevelRequire), req(ah, tra, spd.LevelRequire)},
-			[]pkt.Step{step(hdr.ProtoAH, false), step(hdr.ProtoESP, false)}, def, true},
-		{"esp+ah transport, ah missing", []spd.Request{req(esp, tra, spd.LevelRequire), req(ah, tra, spd.LevelRequire)},
-			[]pkt.Step{step(hdr.ProtoESP, false)}, def, false},
-		{"esp+ah, ah use, missing", []spd.Request{req(esp, tra, spd.LevelRequire), req(ah, tra, spd.LevelUse)},
-			[]pkt.Step{step(hdr.ProtoESP, false)}, def, true},
-		{"ipcomp tunnel + esp transport", []spd.Request{req(comp, tun, spd.LevelUse), req(esp, tra, spd.LevelRequire)},
-			[]pkt.Step{step(hdr.ProtoESP, false), step(hdr.ProtoIPComp, true)}, def, true},
-		{"ipcomp require, sent uncompressed (no step)", []spd.Request{req(comp, tra, spd.LevelRequire), req(esp, tra, spd.LevelRequire)},
-			[]pkt.Step{step(hdr.ProtoESP, false)}, def, true},
-		{"unrequested ipcomp step", []spd.Request{req(esp, tra, spd.LevelRequire)},
-			[]pkt.Step{step(hdr.ProtoESP, false), step(hdr.ProtoIPComp, false)}, def, false},
-		{"default level, knob 1", []spd.Request{req(ah, tun, spd.LevelDefault)}, nil, def, true},
-		{"default level, knob 2", []spd.Request{req(ah, tun, spd.LevelDefault)}, nil, strict, false},
-		{"default level, knob 2, applied", []spd.Request{req(ah, tun, spd.LevelDefault)}, []pkt.Step{step(hdr.ProtoAH, true)}, strict, true},
-		{"any mode", []spd.Request{req(ah, any, spd.LevelRequire)}, []pkt.Step{step(hdr.ProtoAH, false)}, def, true},
-		{"nested ah tunnel over esp tunnel", []spd.Request{req(ah, tun, spd.LevelRequire), req(esp, tun, spd.LevelRequire)},
-			[]pkt.Step{step(hdr.ProtoAH, true), step(hdr.ProtoESP, true)}, def, true},
-	} {
-		p := &spd.Policy{Action: spd.ActionIPsec, Requests: c.reqs}
-		if got := satisfied(p, c.steps, &c.kf); got != c.want {
-			t.Errorf("%s: satisfied = %v, want %v", c.name, got, c.want)
-		}
+// level is a request level as the table tests write it.
+type level struct {
+	name   string
+	lv     spd.Level
+	reqid  uint32 // unique:N
+	deflev int    // esp_net_deflev for level default
+}
+
+var levels = []level{
+	{"default(deflev=1)", spd.LevelDefault, 0, 1},
+	{"default(deflev=2)", spd.LevelDefault, 0, 2},
+	{"use", spd.LevelUse, 0, 1},
+	{"require", spd.LevelRequire, 0, 1},
+	{"unique:5", spd.LevelUnique, 5, 1},
+	{"unique(auto reqid)", spd.LevelUnique, 0, 1},
+}
+
+// The reference semantics, from ipsec(4), ipsec_set_policy(3) and RFC
+// 4301 §5, written apart from the code under test.
+func (l level) mandatory() bool {
+	return l.lv == spd.LevelRequire || l.lv == spd.LevelUnique || l.lv == spd.LevelDefault && l.deflev == 2
+}
+
+// served: an SA installed with reqid saReqID serves the request (a
+// unique request with a reqid of its own takes only SAs with it).
+func (l level) served(saReqID uint32) bool {
+	if l.lv != spd.LevelUnique {
+		return true
 	}
+	return l.reqid != 0 && l.reqid == saReqID
 }
 
-// TestProtoEnabled maps each protocol to its knob.
-func TestProtoEnabled(t *testing.T) {
-	kn := knobs.Defaults()
-	for _, p := range []sad.Proto{sad.ProtoESP, sad.ProtoAH, sad.ProtoIPComp} {
-		if !protoEnabled(p, &kn) {
-			t.Errorf("%v disabled by default", p)
-		}
-	}
-	for name, p := range map[string]sad.Proto{"net.inet.esp.esp_enable": sad.ProtoESP, "net.inet.ah.ah_enable": sad.ProtoAH, "net.inet.ipcomp.ipcomp_enable": sad.ProtoIPComp} {
-		off, err := kn.With(name, "0")
-		if err != nil {
+// action of a table case: an SPD action, or no policy at all.
+type action struct {
+	name string
+	a    spd.Action
+	none bool // no policy installed
+}
+
+var actions = []action{
+	{"no-policy", 0, true},
+	{"discard", spd.ActionDiscard, false},
+	{"none", spd.ActionNone, false},
+	{"bypass", spd.ActionBypass, false},
+	{"entrust", spd.ActionEntrust, false},
+	{"ipsec", spd.ActionIPsec, false},
+}
+
+func (f famNet) knobs(t testing.TB, defPolicy, deflev int) knobs.Values {
+	kv := knobs.Defaults()
+	var err error
+	for _, s := range [][2]string{{f.knobTree + "def_policy", fmt.Sprint(defPolicy)}, {f.knobTree + "esp_net_deflev", fmt.Sprint(deflev)}} {
+		if kv, err = kv.With(s[0], s[1]); err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []sad.Proto{sad.ProtoESP, sad.ProtoAH, sad.ProtoIPComp} {
-			if protoEnabled(q, &off) != (q != p) {
-				t.Errorf("%s=0: %v enabled = %v", name, q, protoEnabled(q, &off))
+	}
+	return kv
+}
+
+// TestOutboundPolicyTable: every action x level, SA present or not, each
+// def_policy, both families, through the engine and the stages: a packet
+// forwarded from the lan towards the remote net.
+func TestOutboundPolicyTable(t *testing.T) {
+	const spiOut = 0x1001
+	for _, f := range fams {
+		for _, act := range actions {
+			lvs := levels
+			if act.a != spd.ActionIPsec || act.none {
+				lvs = levels[:1]
+			}
+			for _, lv := range lvs {
+				for _, present := range []bool{true, false} {
+					for _, def := range []int{0, 1} {
+						name := fmt.Sprintf("%s/%s/%s/sa=%v/def_policy=%d", f.name, act.name, lv.name, present, def)
+						t.Run(name, func(t *testing.T) {
+							r := newRouter(t, f.knobs(t, def, lv.deflev))
+							if present {
+								r.sa(t, spiOut, sad.ModeTunnel, f.router, f.peer, 5)
+							}
+							// Forwarded packets are checked against the
+							// inbound SPD first (def_policy applies there too).
+							r.policy(t, spd.Policy{Dir: spd.DirFwd, Action: spd.ActionNone,
+								Selector: spd.Selector{Src: netip.MustParsePrefix(f.lanNet), Dst: netip.MustParsePrefix(f.remoteNet),
+									Proto: spd.AnyProto, SrcPort: spd.AnyPort, DstPort: spd.AnyPort}})
+							var p *spd.Policy
+							if !act.none {
+								p = r.policy(t, spd.Policy{Dir: spd.DirOut, Action: act.a,
+									Selector: spd.Selector{Src: netip.MustParsePrefix(f.lanNet), Dst: netip.MustParsePrefix(f.remoteNet),
+										Proto: spd.AnyProto, SrcPort: spd.AnyPort, DstPort: spd.AnyPort},
+									Requests: ipsecRequests(act.a, sad.ModeTunnel, f.router, f.peer, lv)})
+							}
+							r.lan.steps = []step{{pkts: [][]byte{udp(f.lanHost, f.remote, 5000, 7777, 32)}}}
+							got := r.only(t, r.run(t))
+
+							// Reference.
+							var want outcome
+							acq := 0
+							switch {
+							case act.none || act.a == spd.ActionEntrust:
+								want = outcome{port: "wan"}
+								if def == 0 {
+									want = outcome{drop: stats.ReasonPolicyDiscard}
+								}
+							case act.a == spd.ActionDiscard:
+								want = outcome{drop: stats.ReasonPolicyDiscard}
+							case act.a == spd.ActionNone || act.a == spd.ActionBypass:
+								want = outcome{port: "wan"}
+							case present && lv.served(5):
+								want = outcome{port: "wan", spi: spiOut}
+							default:
+								acq = 1
+								want = outcome{port: "wan"} // level use: in the clear
+								if lv.mandatory() {
+									// Held for the SA, dropped when the core stops.
+									want = outcome{drop: stats.ReasonPolicyNoSA}
+								}
+							}
+							if got != want {
+								t.Errorf("got %+v, want %+v", got, want)
+							}
+							if len(r.acquires) != acq {
+								t.Fatalf("%d ACQUIREs, want %d", len(r.acquires), acq)
+							}
+							if acq == 1 {
+								a := r.acquires[0]
+								if a.p.ID != p.ID || a.r != &a.p.Requests[0] || a.key.SrcAddr() != netip.MustParseAddr(f.lanHost) ||
+									a.key.DstPort != 7777 {
+									t.Errorf("ACQUIRE %+v for %+v", a, p)
+								}
+								if lv.lv == spd.LevelUnique && (a.r.ReqID == 0 || lv.reqid != 0 && a.r.ReqID != lv.reqid) {
+									t.Errorf("ACQUIRE for a unique request carries reqid %d", a.r.ReqID)
+								}
+							}
+						})
+					}
+				}
 			}
 		}
 	}
 }
 
-// TestXformCounters maps drop reasons to the ahstat and ipcompstat
-// counters FreeBSD keeps.
-func TestXformCounters(t *testing.T) {
-	st := NewStats()
-	a, c := st.coreAH(0), st.coreIPComp(0)
-	for _, r := range []stats.Reason{stats.ReasonProtoDisabled, stats.ReasonBadICV, stats.ReasonBadAHLength, stats.ReasonReplay, stats.ReasonNoSA} {
-		a.count(r)
+func ipsecRequests(a spd.Action, mode sad.Mode, src, dst netip.Addr, lv level) []spd.Request {
+	if a != spd.ActionIPsec {
+		return nil
 	}
-	for _, r := range []stats.Reason{stats.ReasonProtoDisabled, stats.ReasonDecompress, stats.ReasonIPTruncated} {
-		c.count(r)
-	}
-	at, ct := st.AH(), st.IPComp()
-	if at.Noxform != 1 || at.Badauth != 1 || at.Badauthl != 1 || at.Replay != 1 || at.Notdb != 1 {
-		t.Errorf("ahstat %+v", at)
-	}
-	if ct.Noxform != 1 || ct.Crypto != 1 || ct.Hdrops != 1 {
-		t.Errorf("ipcompstat %+v", ct)
+	return []spd.Request{{Proto: sad.ProtoESP, Mode: mode, Src: src, Dst: dst, Level: lv.lv, ReqID: lv.reqid}}
+}
+
+// TestInboundPolicyTable: every action x level, for packets to the router
+// (in) and through it (fwd), in the clear or decapsulated from a tunnel SA,
+// each def_policy, both families.
+func TestInboundPolicyTable(t *testing.T) {
+	const spiIn = 0x2002
+	for _, f := range fams {
+		for _, dir := range []spd.Dir{spd.DirIn, spd.DirFwd} {
+			for _, act := range actions {
+				lvs := levels
+				if act.a != spd.ActionIPsec || act.none {
+					lvs = levels[:1]
+				}
+				for _, lv := range lvs {
+					for _, protected := range []bool{false, true} {
+						for _, def := range []int{0, 1} {
+							name := fmt.Sprintf("%s/%s/%s/%s/esp=%v/def_policy=%d", f.name, dir, act.name, lv.name, protected, def)
+							t.Run(name, func(t *testing.T) {
+								r := newRouter(t, f.knobs(t, def, lv.deflev))
+								if !act.none {
+									r.policy(t, spd.Policy{Dir: dir, Action: act.a,
+										Selector: spd.Selector{Src: netip.MustParsePrefix(f.remoteNet), Dst: netip.MustParsePrefix(f.lanNet),
+											Proto: spd.AnyProto, SrcPort: spd.AnyPort, DstPort: spd.AnyPort},
+										Requests: ipsecRequests(act.a, sad.ModeTunnel, f.peer, f.router, lv)})
+								}
+								if dir == spd.DirFwd {
+									// On its way out, the outbound SPD applies.
+									r.policy(t, spd.Policy{Dir: spd.DirOut, Action: spd.ActionNone,
+										Selector: spd.Selector{Src: netip.MustParsePrefix(f.remoteNet), Dst: netip.MustParsePrefix(f.lanNet),
+											Proto: spd.AnyProto, SrcPort: spd.AnyPort, DstPort: spd.AnyPort}})
+								}
+								dst, to := f.lanHost, "lan"
+								if dir == spd.DirIn {
+									dst, to = f.routerLan, "host"
+								}
+								in := udp(f.remote, dst, 5000, 7777, 32)
+								if protected {
+									r.sa(t, spiIn, sad.ModeTunnel, f.peer, f.router, 5)
+									peerSA := newSA(t, spiIn, sad.ModeTunnel, f.peer, f.router, 5)
+									in = espPackets(t, peerSA, in)[0]
+								}
+								r.wan.steps = []step{{pkts: [][]byte{in}}}
+								got := r.only(t, r.run(t))
+
+								var want outcome
+								pass := outcome{port: to}
+								switch {
+								case act.a == spd.ActionDiscard && !act.none:
+									want = outcome{drop: stats.ReasonPolicyDiscard}
+								case protected && (act.none || act.a != spd.ActionIPsec):
+									// RFC 4301 §5.2: what came through an SA must
+									// match a policy asking for it, whatever
+									// def_policy says.
+									want = outcome{drop: stats.ReasonPolicyMismatch}
+								case protected:
+									want = pass
+									if !lv.served(5) {
+										want = outcome{drop: stats.ReasonPolicyMismatch}
+									}
+								case act.none || act.a == spd.ActionEntrust:
+									want = pass
+									if def == 0 {
+										want = outcome{drop: stats.ReasonPolicyDiscard}
+									}
+								case act.a == spd.ActionIPsec && lv.mandatory():
+									want = outcome{drop: stats.ReasonPolicyMismatch}
+								default:
+									want = pass
+								}
+								if got != want {
+									t.Errorf("got %+v, want %+v", got, want)
+								}
+								if len(r.acquires) != 0 {
+									t.Errorf("inbound raised %d ACQUIREs", len(r.acquires))
+								}
+							})
+						}
+					}
+				}
+			}
+		}
 	}
 }

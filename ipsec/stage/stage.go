@@ -6,9 +6,11 @@
 //	inbound:  to us & ESP (or ESP-in-UDP 4500) / AH / IPComp (or plain IP-in-IP from an IPComp tunnel peer)?
 //	          ─► SAD lookup (SPI; CPI or, for the well-known CPI, the endpoints) ─► esp/ah/ipcomp Decap (bursts)
 //	          ─► repeat while nested, each step recorded in Meta.History
-//	          ─► SPD in/fwd lookup ─► requests satisfied by the whole decapsulation history? ─► continue / drop
+//	          ─► enc0 (capture, rules) ─► SPD in/fwd lookup ─► requests satisfied by the whole decapsulation history? ─► continue / drop
 //	outbound: SPD out lookup ─► discard | none | ipsec: per request, in order (a bundle: compress, encrypt,
-//	          authenticate) SAD.Outbound ─► PMTU check ─► esp/ah/ipcomp Encap (one batched round per request)
+//	          authenticate) SAD.Outbound ─► PMTU check ─► enc0 (first transform only)
+//	          ─► esp/ah/ipcomp Encap (one batched round per request)
+//	          no SA: ACQUIRE (rate-limited) and, when mandatory, a per-policy queue released in order (acquire.go)
 //
 // net.inet.esp.esp_enable, net.inet.ah.ah_enable and
 // net.inet.ipcomp.ipcomp_enable switch a protocol off: its packets are
@@ -21,6 +23,7 @@ package stage
 import (
 	"github.com/fastipsec/fastipsec/dataplane/engine"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/enc"
 	"github.com/fastipsec/fastipsec/ipsec/knobs"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/spd"
@@ -36,8 +39,13 @@ type Deps struct {
 	// NewEngine makes one core's crypto engine (default: Go's).
 	NewEngine func() alg.Engine
 	// Acquire is called (on the core, so it must not block) when an
-	// outbound packet needs an SA that does not exist; may be nil.
-	Acquire func(p *spd.Policy, r *spd.Request)
+	// outbound packet needs an SA that does not exist, at most as often as
+	// net.key.blockacq_count and blockacq_lifetime allow; key is the
+	// packet's. p is read-only and r points into it. May be nil.
+	Acquire func(p *spd.Policy, r *spd.Request, key spd.Key)
+	// Enc is the enc0 interface that filters and captures packets in the
+	// clear (before encapsulation, after decapsulation); may be nil.
+	Enc *enc.Interface
 }
 
 func (d *Deps) engine() alg.Engine {

@@ -66,14 +66,17 @@ func (s *ESPStats) count(r stats.Reason) {
 
 // Stats holds every core's ESP counters.
 type Stats struct {
-	mu   sync.Mutex
-	esp  []*ESPStats
-	byID map[int]*ESPStats
-	xf   xformSet // AH and IPComp counters (stats_xform.go)
+	mu      sync.Mutex
+	esp     []*ESPStats
+	byID    map[int]*ESPStats
+	acqByID map[int]*AcquireStats
+	xf      xformSet // AH and IPComp counters (stats_xform.go)
 }
 
 // NewStats makes an empty collection.
-func NewStats() *Stats { return &Stats{byID: map[int]*ESPStats{}} }
+func NewStats() *Stats {
+	return &Stats{byID: map[int]*ESPStats{}, acqByID: map[int]*AcquireStats{}}
+}
 
 // core returns core's counters, creating them once.
 func (s *Stats) core(c int) *ESPStats {

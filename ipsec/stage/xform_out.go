@@ -56,6 +56,7 @@ func xformOverhead(sa *sad.SA) int {
 func (s *outbound) encapXform(ctx *engine.Ctx, bufs []*pkt.Buf, kn *knobs.Values) {
 	x := s.x
 	for k, bt := range [...]*batch{&x.ah4, &x.ah6} {
+		s.encFilter(ctx, bufs, bt, kn) // enc0 sees packets whose first transform this is
 		if len(bt.bufs) == 0 {
 			continue
 		}
@@ -79,6 +80,7 @@ func (s *outbound) encapXform(ctx *engine.Ctx, bufs []*pkt.Buf, kn *knobs.Values
 		}
 	}
 	for k, bt := range [...]*batch{&x.co4, &x.co6} {
+		s.encFilter(ctx, bufs, bt, kn) // enc0 sees packets whose first transform this is
 		if len(bt.bufs) == 0 {
 			continue
 		}

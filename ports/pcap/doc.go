@@ -7,7 +7,8 @@
 // Reader reads classic pcap (either byte order, micro- or nanosecond
 // timestamps) and pcapng (SHB in either byte order, IDB with if_tsresol and
 // if_tsoffset, EPB and SPB; other blocks are skipped). Writer writes
-// classic pcap with microsecond timestamps. Both are stdlib-only and reuse
+// classic pcap with microsecond timestamps; NgWriter writes pcapng whose
+// packet blocks carry a direction (enc0 captures, LinkTypeEnc). Both are stdlib-only and reuse
 // caller buffers, so tests and tools can use them on their own.
 //
 // The port has one queue. RxBurst reads frames straight into Bufs at the
