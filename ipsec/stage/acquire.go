@@ -1,6 +1,8 @@
 package stage
 
 import (
+	"net/netip"
+
 	"sync/atomic"
 
 	"github.com/fastipsec/fastipsec/dataplane/engine"
@@ -133,7 +135,7 @@ func (s *outbound) hold(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, 
 		if k == 0 {
 			sa = s.findSA(data, p, 0, r, kn)
 		} else {
-			sa = outboundSA(s.d.SAD, r, data, kn)
+			sa = outboundSA(s.d.SAD, p, k, data, kn)
 		}
 		if sa != nil {
 			continue
@@ -153,13 +155,12 @@ func (s *outbound) hold(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, 
 	return true
 }
 
-// outboundSA finds a usable SA for request r of a packet: tunnel
-// endpoints from the request, transport endpoints from the packet.
-func outboundSA(db *sad.Store, r *spd.Request, data []byte, kn *knobs.Values) *sad.SA {
-	src, dst := r.Src, r.Dst
-	if r.Mode != sad.ModeTunnel {
-		src, dst = addrs(data)
-	} else if !src.IsValid() || !dst.IsValid() {
+// outboundSA finds a usable SA for request k of p applied to a packet
+// still in the clear (see requestAddrs).
+func outboundSA(db *sad.Store, p *spd.Policy, k int, data []byte, kn *knobs.Values) *sad.SA {
+	r := &p.Requests[k]
+	src, dst := requestAddrs(p, k, data)
+	if !src.IsValid() || !dst.IsValid() {
 		return nil
 	}
 	sa := db.Outbound(r.Proto, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
@@ -167,6 +168,19 @@ func outboundSA(db *sad.Store, r *spd.Request, data []byte, kn *knobs.Values) *s
 		return nil
 	}
 	return sa
+}
+
+// requestAddrs returns the endpoints request k of a bundle works between
+// for a packet still in the clear: a tunnel request's own; for a
+// transport request, those of the closest tunnel request before it (whose
+// outer header it will see), else the packet's.
+func requestAddrs(p *spd.Policy, k int, data []byte) (src, dst netip.Addr) {
+	for j := k; j >= 0; j-- {
+		if r := &p.Requests[j]; r.Mode == sad.ModeTunnel {
+			return r.Src, r.Dst
+		}
+	}
+	return addrs(data)
 }
 
 // entry returns p's state, making it if need be (nil when every entry
@@ -325,7 +339,7 @@ func (s *outbound) ready(e *acqEntry, kn *knobs.Values) bool {
 	kf := &kn.Fam[family(data)]
 	for k := range e.p.Requests {
 		r := &e.p.Requests[k]
-		if mandatory(r, kf) && outboundSA(s.d.SAD, r, data, kn) == nil {
+		if mandatory(r, kf) && outboundSA(s.d.SAD, e.p, k, data, kn) == nil {
 			return false
 		}
 	}
