@@ -158,13 +158,17 @@ func rekeyUnderLoad(t *testing.T, preferOld int) {
 	progress("after the rekey", 20000)
 
 	stopSending()
-	for prev := [2]uint64{}; ; {
-		time.Sleep(20 * time.Millisecond)
-		cur := [2]uint64{ab.Counters().Received, ba.Counters().Received}
-		if cur == prev {
+	// Wait for what is in flight: every packet sent must arrive (a pause
+	// in the arrivals proves nothing on a loaded machine).
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		a, b := ab.Counters(), ba.Counters()
+		if a.Received >= a.Sent && b.Received >= b.Sent {
 			break
 		}
-		prev = cur
+		if time.Now().After(deadline) {
+			break // the checks below report the shortfall
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	newOut := sa(gwA, a1, b1, 0x10011).Seq()
 	stop()
