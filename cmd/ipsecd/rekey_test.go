@@ -160,12 +160,11 @@ func rekeyUnderLoad(t *testing.T, preferOld int) {
 	stopSending()
 	// Wait for what is in flight: every packet sent must arrive (a pause
 	// in the arrivals proves nothing on a loaded machine).
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline, caughtUp := time.Now().Add(30*time.Second), 0; caughtUp < 2; {
 		a, b := ab.Counters(), ba.Counters()
 		if a.Received >= a.Sent && b.Received >= b.Sent {
-			break
-		}
-		if time.Now().After(deadline) {
+			caughtUp++ // twice, in case a send was under way at the stop
+		} else if caughtUp = 0; time.Now().After(deadline) {
 			break // the checks below report the shortfall
 		}
 		time.Sleep(5 * time.Millisecond)
