@@ -1,9 +1,12 @@
 package esp
 
 import (
+	"encoding/binary"
+
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -19,88 +22,139 @@ const maxSeq32 = 1<<32 - 1
 func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	for i := range n {
-		p.w[i] = work{op: -1}
-		res[i] = planEncap(&p.w[i], bufs[i], sas[i])
-	}
+	fix := false // a packet needs work after Seal (ESN AAD, IPv6 NAT-T checksum)
+	var r encapSA
 	for i := 0; i < n; {
 		j := runEnd(sas, i)
-		p.reserve(sas[i], i, j, res)
+		why := r.init(sas[i], &opt)
+		for k := i; k < j; k++ {
+			p.w[k] = work{op: -1}
+			res[k] = why
+			if why == stats.ReasonNone {
+				res[k] = r.plan(&p.w[k], bufs[k])
+			}
+		}
+		if why == stats.ReasonNone {
+			p.reserve(r.sa, i, j, res)
+			for k := i; k < j; k++ {
+				if res[k] == stats.ReasonNone {
+					p.buildEncap(&r, k, bufs[k])
+				}
+			}
+			fix = fix || r.sa.ESN || r.sa.NATT
+		}
 		i = j
 	}
-	for i := range n {
-		if res[i] == stats.ReasonNone {
-			p.buildEncap(i, bufs[i], sas[i], &opt)
-		}
-	}
 	p.eng.Seal(p.ops)
+	// Every packet still live has an op, in packet order.
+	k := 0
 	for i := range n {
-		w := &p.w[i]
-		if w.op < 0 {
+		if res[i] != stats.ReasonNone {
 			continue
 		}
-		data := bufs[i].Bytes()
-		restoreAAD(w, data)
-		if st := p.ops[w.op].Status; st != 0 {
+		st := p.ops[k].Status
+		k++
+		if fix {
+			w := &p.w[i]
+			data := bufs[i].Bytes()
+			restoreAAD(w, data)
+			if st == alg.OK && w.udp != 0 && data[0]>>4 == 6 {
+				udpChecksum6(data, w.udp)
+			}
+		}
+		if st != alg.OK {
 			res[i] = statusReason(st)
-			continue
-		}
-		if w.udp != 0 && data[0]>>4 == 6 {
-			udpChecksum6(data, w.udp)
 		}
 	}
 	p.done()
 	return p.account(sas, res)
 }
 
-// planEncap checks one packet and makes room for what ESP adds.
-func planEncap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
+// encapSA is what Encap works out once per run of packets with one SA, so
+// that the per-packet work never goes back to the SA, its session or the
+// options.
+type encapSA struct {
+	sa            *sad.SA
+	s             *alg.Session
+	ivLen, icvLen int
+	padMask       int   // padding alignment - 1 (a power of two, alg tests it)
+	udp           int   // NAT-T UDP header length, 0 without
+	outer         int   // tunnel: outer IP header length; transport: 0
+	proto         uint8 // protocol after the (outer) IP header: ESP or UDP
+	tunnel        bool
+	ttl           uint8  // tunnel: outer TTL / hop limit
+	ecn           bool   // RFC 6040 normal mode: copy the inner ECN field
+	dfBit         int    // Options.DFBit
+	spi           uint64 // SPI in the high half of the ESP header word
+
+	// Tunnel IPv4: the outer header words that do not change per packet
+	// (TTL and protocol, addresses) and their one's-complement sum with
+	// the version/IHL byte.
+	w2, src, dst uint32
+	sum4         uint64
+}
+
+// init readies r for a run with sa, or tells why its packets are dropped.
+func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 	if sa == nil || sa.Sess == nil {
 		return stats.ReasonNoSA
 	}
 	if !sa.Usable() {
 		return stats.ReasonSAExpired
 	}
+	s := sa.Sess
+	*r = encapSA{sa: sa, s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), padMask: s.BlockLen() - 1,
+		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, ecn: opt.ECN, dfBit: opt.DFBit,
+		spi: uint64(sa.SPI) << 32}
+	if sa.NATT {
+		r.udp, r.proto = hdr.UDPLen, hdr.ProtoUDP
+	}
+	if !r.tunnel {
+		return stats.ReasonNone
+	}
+	r.ttl = ttl(opt)
+	if sa.Dst.Is6() {
+		r.outer = hdr.IPv6Len
+		return stats.ReasonNone
+	}
+	r.outer = hdr.IPv4MinLen
+	src, dst := sa.Src.As4(), sa.Dst.As4()
+	r.w2 = uint32(r.ttl)<<24 | uint32(r.proto)<<16
+	r.src, r.dst = binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(dst[:])
+	r.sum4 = uint64(ipv4VersionIHL)<<24 + uint64(r.w2) + uint64(r.src) + uint64(r.dst)
+	return stats.ReasonNone
+}
+
+// plan checks one packet and makes room for what ESP adds.
+func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 	data := b.Bytes()
-	plen, r := ipLen(data)
-	if r != stats.ReasonNone {
-		return r
+	plen, why := ipLen(data)
+	if why != stats.ReasonNone {
+		return why
 	}
 	b.SetLen(plen) // drop anything after the IP packet
 	data = data[:plen]
 	w.v6 = data[0]>>4 == 6
 	w.clear = plen
-	s := sa.Sess
-	udp := 0
-	if sa.NATT {
-		udp = hdr.UDPLen
-	}
-	esp := udp + hdr.ESPLen + s.IVLen()
-	outer := 0
-	if sa.Mode == sad.ModeTunnel {
-		outer = hdr.IPv4MinLen
-		if sa.Dst.Is6() {
-			outer = hdr.IPv6Len
-		}
-		w.hdr, w.nh, w.pay = 0, hdr.ProtoIPIP, plen
+	if r.tunnel {
+		w.nh, w.pay = hdr.ProtoIPIP, plen
 		if w.v6 {
 			w.nh = hdr.ProtoIPv6
 		}
-		if sa.TFCPad > plen {
-			w.tfc = sa.TFCPad - plen
+		if tfc := r.sa.TFCPad; tfc > plen {
+			w.tfc = tfc - plen
 		}
-	} else if r := planTransport(w, data); r != stats.ReasonNone {
-		return r
+	} else if why := planTransport(w, data); why != stats.ReasonNone {
+		return why
 	}
-	w.front = outer + esp
-	align := max(s.BlockLen(), 4)
+	w.front = r.outer + r.udp + hdr.ESPLen + r.ivLen
 	limit := 0xffff // IPv4 total length
-	if outer == hdr.IPv6Len || outer == 0 && w.v6 {
+	if r.outer == hdr.IPv6Len || r.outer == 0 && w.v6 {
 		limit += hdr.IPv6Len // IPv6 payload length
 	}
 	for {
-		w.pad = (align - (w.pay+w.tfc+2)%align) % align
-		tail := w.tfc + w.pad + 2 + s.ICVLen()
+		w.pad = -(w.pay + w.tfc + 2) & r.padMask
+		tail := w.tfc + w.pad + 2 + r.icvLen
 		total := w.front + plen + tail
 		if total > limit {
 			if w.tfc > 0 {
@@ -191,36 +245,22 @@ func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 //
 //	tunnel:    outer IP | [UDP] | ESP | IV | inner packet | TFC | pad | pl | nh | ICV
 //	transport: IP hdr   | [UDP] | ESP | IV | payload            | pad | pl | nh | ICV
-func (p *Processor) buildEncap(i int, b *pkt.Buf, sa *sad.SA, opt *Options) {
+func (p *Processor) buildEncap(r *encapSA, i int, b *pkt.Buf) {
 	w := &p.w[i]
-	s := sa.Sess
 	plen := b.Len()
 	b.Prepend(w.front)
-	b.Append(w.tfc + w.pad + 2 + s.ICVLen())
+	b.Append(w.tfc + w.pad + 2 + r.icvLen)
 	data := b.Bytes()
 	total := len(data)
-	udp := 0
-	if sa.NATT {
-		udp = hdr.UDPLen
-	}
-	proto := uint8(hdr.ProtoESP)
-	if udp != 0 {
-		proto = hdr.ProtoUDP
-	}
-	var ipHdr int
-	if sa.Mode == sad.ModeTunnel {
-		in := data[w.front : w.front+plen]
-		if sa.Dst.Is4() {
-			ipHdr = hdr.IPv4MinLen
-			p.writeOuter4(data, in, sa, total, proto, opt)
-		} else {
-			ipHdr = hdr.IPv6Len
-			writeOuter6(data, in, sa, total, proto, opt)
-		}
-	} else {
-		ipHdr = w.hdr
+	ipHdr := w.hdr
+	switch {
+	case r.outer == hdr.IPv4MinLen:
+		p.writeOuter4(r, data, data[w.front:w.front+plen], total)
+	case r.outer == hdr.IPv6Len:
+		writeOuter6(r, data, data[w.front:w.front+plen], total)
+	default:
 		copy(data[:ipHdr], data[w.front:w.front+ipHdr])
-		data[w.next] = proto
+		data[w.next] = r.proto
 		if w.v6 {
 			hdr.IPv6(data).SetPayloadLen(total - hdr.IPv6Len)
 		} else {
@@ -229,25 +269,30 @@ func (p *Processor) buildEncap(i int, b *pkt.Buf, sa *sad.SA, opt *Options) {
 			setIPv4Checksum(ip)
 		}
 	}
-	w.esp = ipHdr + udp
-	if udp != 0 {
-		w.udp = ipHdr
-		writeUDP(data[ipHdr:], sa, total-ipHdr)
+	if r.tunnel {
+		ipHdr = r.outer
 	}
-	b.Meta.L4Proto, b.Meta.L4Off = proto, uint16(ipHdr)
-	hdr.ESP(data[w.esp:]).Set(sa.SPI, uint32(w.seq))
+	w.esp = ipHdr + r.udp
+	if r.udp != 0 {
+		w.udp = ipHdr
+		writeUDP(data[ipHdr:], r.sa, total-ipHdr)
+	}
+	b.Meta.L4Proto, b.Meta.L4Off = r.proto, uint16(ipHdr)
+	binary.BigEndian.PutUint64(data[w.esp:], r.spi|uint64(uint32(w.seq)))
 
-	text := w.esp + hdr.ESPLen + s.IVLen()
-	tfc := text + w.pay
-	clear(data[tfc : tfc+w.tfc])
+	tfc := w.esp + hdr.ESPLen + r.ivLen + w.pay
 	pad := tfc + w.tfc
-	for k := range w.pad {
-		data[pad+k] = byte(k + 1)
+	if w.tfc > 0 {
+		clear(data[tfc:pad])
 	}
 	trailer := pad + w.pad
+	padding := data[pad:trailer]
+	for k := range padding {
+		padding[k] = byte(k + 1)
+	}
 	data[trailer] = byte(w.pad)
 	data[trailer+1] = w.nh
-	cryptoOp(p.addOp(i), w, s, data, trailer+2, sa.ESN)
+	cryptoOp(p.addOp(i), w, r.s, data, trailer+2, r.sa.ESN)
 }
 
 // ipLen validates a bare IP packet and returns its length from its header.

@@ -7,11 +7,6 @@ import (
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 )
 
-// aadOnly reports a session that authenticates everything as AAD and
-// encrypts nothing (AES-GMAC, RFC 4543 §3.2).
-// TODO(alg): ask alg.Session for this property instead of its ID.
-func aadOnly(s *alg.Session) bool { return s.Enc() == alg.EncAESGMAC }
-
 // cryptoOp describes packet data's ESP region to the engine:
 //
 //	data[esp:]  SPI | SeqLo | IV | text (payload, padding, trailer) | ICV
@@ -40,7 +35,7 @@ func cryptoOp(op *alg.Op, w *work, s *alg.Session, data []byte, textEnd int, esn
 		w.esnAAD = true
 		aad = esp - 4
 	}
-	if aadOnly(s) {
+	if s.AADOnly() {
 		op.AAD = data[aad:textEnd]
 		op.Text = data[text:text]
 	} else {

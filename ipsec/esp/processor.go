@@ -89,14 +89,22 @@ func (p *Processor) begin(n int) {
 	p.exp = p.exp[:0]
 }
 
-// addOp appends a zero op for packet i and returns it to be filled in.
+// addOp takes the next zero op for packet i and returns it to be filled
+// in. Slots past len(p.ops) are zero (new, or cleared by done), so taking
+// one is a reslice.
 func (p *Processor) addOp(i int) *alg.Op {
-	p.w[i].op = len(p.ops)
-	p.ops = append(p.ops, alg.Op{})
-	return &p.ops[len(p.ops)-1]
+	k := len(p.ops)
+	if k < cap(p.ops) {
+		p.ops = p.ops[:k+1]
+	} else {
+		p.ops = append(p.ops, alg.Op{})
+	}
+	p.w[i].op = k
+	return &p.ops[k]
 }
 
-// done drops the burst's references to packets and sessions.
+// done drops the burst's references to packets and sessions, which also
+// leaves the op slots zero for addOp.
 func (p *Processor) done() {
 	clear(p.ops)
 	p.ops = p.ops[:0]
