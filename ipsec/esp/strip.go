@@ -4,16 +4,14 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
-	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
 // strip checks the decrypted trailer (RFC 4303 §2.4-2.6) and leaves the
 // packet ESP protected in the buffer.
-func (p *Processor) strip(w *work, b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
-	s := sa.Sess
+func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	data := b.Bytes()
-	text := w.esp + hdr.ESPLen + s.IVLen()
-	trailer := w.end - s.ICVLen() - 2
+	text := w.esp + hdr.ESPLen + r.ivLen
+	trailer := w.end - r.icvLen - 2
 	padLen, nh := int(data[trailer]), data[trailer+1]
 	pay := trailer - padLen - text
 	if pay < 0 {
@@ -27,27 +25,25 @@ func (p *Processor) strip(w *work, b *pkt.Buf, sa *sad.SA, opt *Options) stats.R
 	if nh == hdr.ProtoNoNext {
 		return stats.ReasonDummy // RFC 4303 §2.6: discard silently
 	}
-	var r stats.Reason
-	tunnel := sa.Mode == sad.ModeTunnel
-	if tunnel {
-		r = stripTunnel(b, data, text, pay, nh, opt)
-	} else {
-		r = stripTransport(w, b, data, text, pay, nh, sa.NATT)
+	var why stats.Reason
+	if r.tunnel {
+		why = stripTunnel(b, data, text, pay, nh, opt)
+	} else if why = stripTransport(w, b, data, text, pay, nh, r.sa.NATT); why == stats.ReasonNone {
+		why = relayer(b)
 	}
-	if r == stats.ReasonNone {
-		r = relayer(b)
+	if why != stats.ReasonNone {
+		return why
 	}
-	if r != stats.ReasonNone {
-		return r
-	}
-	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoESP, Tunnel: tunnel, SPI: sa.SPI, ReqID: sa.ReqID})
+	sa := r.sa
+	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoESP, Tunnel: r.tunnel, SPI: sa.SPI, ReqID: sa.ReqID})
 	b.Meta.Flags |= pkt.FlagDecapsulated
 	w.clear = b.Len()
 	return stats.ReasonNone
 }
 
 // stripTunnel leaves the inner packet of pay bytes at text (less its TFC
-// padding) in the buffer, after RFC 6040 ECN decapsulation.
+// padding) in the buffer, after RFC 6040 ECN decapsulation, with its L4
+// hint.
 func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options) stats.Reason {
 	in := data[text : text+pay]
 	var n int
@@ -90,7 +86,12 @@ func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options)
 	}
 	_, off := b.Raw()
 	b.SetData(off+text, n)
-	return stats.ReasonNone
+	if nh == hdr.ProtoIPIP {
+		ip := hdr.IPv4(in)
+		b.Meta.L4Proto, b.Meta.L4Off = ip.Protocol(), uint16(ip.HeaderLen())
+		return stats.ReasonNone
+	}
+	return relayer(b)
 }
 
 // decapECNInto applies the outer TOS to the inner packet's ECN field
