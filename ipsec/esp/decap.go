@@ -23,67 +23,80 @@ func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 	var r decapSA
 	for i := 0; i < n; {
 		j := runEnd(sas, i)
-		why := r.init(sas[i])
-		for k := i; k < j; k++ {
-			p.w[k] = work{op: -1}
-			res[k] = why
-			if why == stats.ReasonNone {
-				res[k] = r.plan(&p.w[k], bufs[k])
-			}
-		}
-		if why == stats.ReasonNone && live(res[i:j]) {
-			// Replay check before the ICV (RFC 4303 §3.4.3), no state change.
-			p.replayCheck(bufs, r.sa, i, j, res)
-			for k := i; k < j; k++ {
-				if res[k] == stats.ReasonNone {
-					w := &p.w[k]
-					cryptoOp(p.addOp(k), w, r.s, bufs[k].Bytes(), w.end-r.icvLen, r.sa.ESN)
-				}
-			}
+		if why := r.init(sas[i]); why != stats.ReasonNone {
+			fail(res[i:j], why)
+		} else {
+			p.openRun(&r, bufs, i, j, res)
 		}
 		i = j
 	}
 	p.eng.Open(p.ops)
-	// Every packet still live has an op, in packet order. Commit only
-	// what verified; a duplicate within the burst loses here.
-	k := 0
+	ok, op := 0, 0
 	for i := 0; i < n; {
 		j := runEnd(sas, i)
-		ok := false
+		ok += p.closeDecap(sas[i], bufs, i, j, res, &op, &opt)
+		i = j
+	}
+	p.done()
+	return ok
+}
+
+// openRun plans the packets bufs[i:j], which share r's SA, checks them
+// against the replay window before the ICV (RFC 4303 §3.4.3; no state
+// change) and queues their ops, holding the window lock once for the run.
+func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, i, j int, res []stats.Reason) {
+	win := r.sa.LockReplay()
+	for k := i; k < j; k++ {
+		w := &p.w[k]
+		*w = work{op: -1}
+		data, why := r.plan(w, bufs[k])
+		if why == stats.ReasonNone {
+			seq, ok := win.Check(hdr.ESP(data[w.esp:]).Seq())
+			if ok {
+				w.seq = seq
+				cryptoOp(p.addOp(k), w, r.s, data, w.end-r.icvLen, r.sa.ESN)
+			} else {
+				why = stats.ReasonReplay
+			}
+		}
+		res[k] = why
+	}
+	r.sa.UnlockReplay()
+}
+
+// closeDecap takes the Open results of the run bufs[i:j] (ops from *op
+// on, one per live packet), commits what verified to the replay window (a
+// duplicate within the burst loses here), strips ESP and charges the SA.
+func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, i, j int, res []stats.Reason, op *int, opt *Options) int {
+	bytes := 0
+	if live(res[i:j]) {
+		var r decapSA
+		r.load(sa)
+		win := sa.LockReplay()
 		for m := i; m < j; m++ {
 			if res[m] != stats.ReasonNone {
 				continue
 			}
-			st := p.ops[k].Status
-			k++
-			if sas[m].ESN {
-				restoreAAD(&p.w[m], bufs[m].Bytes())
+			st := p.ops[*op].Status
+			*op++
+			w, b := &p.w[m], bufs[m]
+			if w.esnAAD {
+				restoreAAD(w, b.Bytes())
 			}
-			if st != alg.OK {
+			switch {
+			case st != alg.OK:
 				res[m] = statusReason(st)
-				continue
-			}
-			ok = true
-		}
-		if ok {
-			p.replayCommit(sas[i], i, j, res)
-		}
-		i = j
-	}
-	p.done()
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
-		if live(res[i:j]) {
-			r.load(sas[i])
-			for k := i; k < j; k++ {
-				if res[k] == stats.ReasonNone {
-					res[k] = r.strip(&p.w[k], bufs[k], &opt)
+			case !win.Commit(w.seq):
+				res[m] = stats.ReasonReplay
+			default:
+				if res[m] = r.strip(w, b, opt); res[m] == stats.ReasonNone {
+					bytes += b.Len()
 				}
 			}
 		}
-		i = j
+		sa.UnlockReplay()
 	}
-	return p.account(sas, res)
+	return p.settle(sa, res[i:j], bytes)
 }
 
 // decapSA is what Decap works out once per run of packets with one SA.
@@ -116,15 +129,16 @@ func (r *decapSA) load(sa *sad.SA) {
 	}
 }
 
-// plan checks the outer packet and locates its ESP packet.
-func (r *decapSA) plan(w *work, b *pkt.Buf) stats.Reason {
+// plan checks the outer packet and locates its ESP packet, which it
+// returns.
+func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 	if int(b.Meta.HistoryLen) >= pkt.MaxHistory {
-		return stats.ReasonTooManyHeaders
+		return nil, stats.ReasonTooManyHeaders
 	}
 	data := b.Bytes()
 	end, why := ipLen(data)
 	if why != stats.ReasonNone {
-		return why
+		return nil, why
 	}
 	data = data[:end]
 	w.v6 = data[0]>>4 == 6
@@ -135,72 +149,42 @@ func (r *decapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 	case b.Meta.L4Proto == hdr.ProtoUDP && r.sa.NATT:
 		w.udp, w.esp = off, off+hdr.UDPLen
 	default:
-		return stats.ReasonNoSA // not this SA's encapsulation
+		return nil, stats.ReasonNoSA // not this SA's encapsulation
 	}
 	minHdr := hdr.IPv4MinLen
 	if w.v6 {
 		minHdr = hdr.IPv6Len
 	}
 	if off < minHdr || w.esp > end {
-		return stats.ReasonIPTruncated
+		return nil, stats.ReasonIPTruncated
 	}
 	text := end - w.esp - hdr.ESPLen - r.ivLen - r.icvLen
 	if text < 2 {
-		return stats.ReasonBadESPLength
+		return nil, stats.ReasonBadESPLength
 	}
 	if r.block != 0 && text%r.block != 0 {
-		return stats.ReasonBadESPLength // CBC needs whole blocks
+		return nil, stats.ReasonBadESPLength // CBC needs whole blocks
 	}
 	w.end = end
 	w.hdr = off
 	if w.v6 {
 		c, ok := hdr.IPv6(data).Walk(end)
 		if !ok || c.Off != off {
-			return stats.ReasonIPv6BadExtHdr
+			return nil, stats.ReasonIPv6BadExtHdr
 		}
 		w.next = c.NextOff
 	} else {
 		ip := hdr.IPv4(data)
 		if ip.IsFragment() {
-			return stats.ReasonIPFragment
+			return nil, stats.ReasonIPFragment
 		}
 		if ip.HeaderLen() != off {
-			return stats.ReasonIPBadHeaderLen
+			return nil, stats.ReasonIPBadHeaderLen
 		}
 		w.next = 9
 	}
 	b.SetLen(end)
-	return stats.ReasonNone
-}
-
-// replayCheck infers the full sequence numbers of the run sas[i:j] and
-// rejects replays, holding the SA's window lock once for the run.
-func (p *Processor) replayCheck(bufs []*pkt.Buf, sa *sad.SA, i, j int, res []stats.Reason) {
-	win := sa.LockReplay()
-	for k := i; k < j; k++ {
-		if res[k] != stats.ReasonNone {
-			continue
-		}
-		w := &p.w[k]
-		seq, ok := win.Check(hdr.ESP(bufs[k].Bytes()[w.esp:]).Seq())
-		if !ok {
-			res[k] = stats.ReasonReplay
-			continue
-		}
-		w.seq = seq
-	}
-	sa.UnlockReplay()
-}
-
-// replayCommit records the verified packets of the run sas[i:j].
-func (p *Processor) replayCommit(sa *sad.SA, i, j int, res []stats.Reason) {
-	win := sa.LockReplay()
-	for k := i; k < j; k++ {
-		if res[k] == stats.ReasonNone && !win.Commit(p.w[k].seq) {
-			res[k] = stats.ReasonReplay
-		}
-	}
-	sa.UnlockReplay()
+	return data, stats.ReasonNone
 }
 
 func live(res []stats.Reason) bool {

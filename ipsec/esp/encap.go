@@ -22,52 +22,75 @@ const maxSeq32 = 1<<32 - 1
 func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	fix := false // a packet needs work after Seal (ESN AAD, IPv6 NAT-T checksum)
 	var r encapSA
 	for i := 0; i < n; {
 		j := runEnd(sas, i)
-		why := r.init(sas[i], &opt)
-		for k := i; k < j; k++ {
-			p.w[k] = work{op: -1}
-			res[k] = why
-			if why == stats.ReasonNone {
-				res[k] = r.plan(&p.w[k], bufs[k])
-			}
-		}
-		if why == stats.ReasonNone {
-			p.reserve(r.sa, i, j, res)
-			for k := i; k < j; k++ {
-				if res[k] == stats.ReasonNone {
-					p.buildEncap(&r, k, bufs[k])
-				}
-			}
-			fix = fix || r.sa.ESN || r.sa.NATT
+		if why := r.init(sas[i], &opt); why != stats.ReasonNone {
+			fail(res[i:j], why)
+		} else {
+			p.buildRun(&r, bufs, i, j, res)
 		}
 		i = j
 	}
 	p.eng.Seal(p.ops)
-	// Every packet still live has an op, in packet order.
-	k := 0
-	for i := range n {
-		if res[i] != stats.ReasonNone {
+	ok, op := 0, 0
+	for i := 0; i < n; {
+		j := runEnd(sas, i)
+		ok += p.closeEncap(sas[i], bufs, i, j, res, &op)
+		i = j
+	}
+	p.done()
+	return ok
+}
+
+// buildRun plans, numbers and builds the packets bufs[i:j], which share
+// r's SA, and queues their ops.
+func (p *Processor) buildRun(r *encapSA, bufs []*pkt.Buf, i, j int, res []stats.Reason) {
+	live := 0
+	for k := i; k < j; k++ {
+		p.w[k] = work{op: -1}
+		if res[k] = r.plan(&p.w[k], bufs[k]); res[k] == stats.ReasonNone {
+			live++
+		}
+	}
+	if live == 0 {
+		return
+	}
+	p.reserve(r.sa, i, j, live, res)
+	for k := i; k < j; k++ {
+		if res[k] == stats.ReasonNone {
+			p.buildEncap(r, k, bufs[k])
+		}
+	}
+}
+
+// closeEncap takes the Seal results of the run bufs[i:j] (ops from *op
+// on, one per live packet), puts ESN additional data back, fills in IPv6
+// NAT-T checksums and charges the SA.
+func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, i, j int, res []stats.Reason, op *int) int {
+	bytes := 0
+	fix := sa != nil && (sa.ESN || sa.NATT)
+	for m := i; m < j; m++ {
+		if res[m] != stats.ReasonNone {
 			continue
 		}
-		st := p.ops[k].Status
-		k++
+		st := p.ops[*op].Status
+		*op++
+		w := &p.w[m]
 		if fix {
-			w := &p.w[i]
-			data := bufs[i].Bytes()
+			data := bufs[m].Bytes()
 			restoreAAD(w, data)
 			if st == alg.OK && w.udp != 0 && data[0]>>4 == 6 {
 				udpChecksum6(data, w.udp)
 			}
 		}
 		if st != alg.OK {
-			res[i] = statusReason(st)
+			res[m] = statusReason(st)
+			continue
 		}
+		bytes += w.clear
 	}
-	p.done()
-	return p.account(sas, res)
+	return p.settle(sa, res[i:j], bytes)
 }
 
 // encapSA is what Encap works out once per run of packets with one SA, so
@@ -201,19 +224,10 @@ func planTransport(w *work, data []byte) stats.Reason {
 	return stats.ReasonNone
 }
 
-// reserve takes sequence numbers for the live packets of the run
+// reserve takes sequence numbers for the n live packets of the run
 // sas[i:j]. Without ESN the last numbers below 2^32 are handed out and the
 // packets past them dropped (seq-wrap), and the SA hard-expires.
-func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
-	n := 0
-	for k := i; k < j; k++ {
-		if res[k] == stats.ReasonNone {
-			n++
-		}
-	}
-	if n == 0 {
-		return
-	}
+func (p *Processor) reserve(sa *sad.SA, i, j, n int, res []stats.Reason) {
 	first, ok := sa.ReserveSeq(n)
 	if !ok && !sa.ESN {
 		if left := maxSeq32 - sa.Seq(); left > 0 && left < uint64(n) {

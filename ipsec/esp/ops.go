@@ -21,12 +21,13 @@ func cryptoOp(op *alg.Op, w *work, s *alg.Session, data []byte, textEnd int, esn
 	iv := esp + hdr.ESPLen
 	text := iv + s.IVLen()
 	op.Sess, op.IV, op.ICV, op.IVCounter = s, data[iv:text], data[textEnd:textEnd+s.ICVLen()], w.seq
+	op.Text = data[text:textEnd]
 	if !s.AEAD() {
-		op.Text = data[text:textEnd]
-		op.Auth = data[esp:textEnd]
+		op.AAD, op.Auth = nil, data[esp:textEnd]
 		op.SeqHi, op.ESN = uint32(w.seq>>32), esn
 		return
 	}
+	op.Auth, op.SeqHi, op.ESN = nil, 0, false
 	aad := esp
 	if esn {
 		copy(w.saved[:], data[esp-4:esp])
@@ -36,11 +37,9 @@ func cryptoOp(op *alg.Op, w *work, s *alg.Session, data []byte, textEnd int, esn
 		aad = esp - 4
 	}
 	if s.AADOnly() {
-		op.AAD = data[aad:textEnd]
-		op.Text = data[text:text]
+		op.AAD, op.Text = data[aad:textEnd], op.Text[:0]
 	} else {
-		op.AAD = data[aad : esp+hdr.ESPLen]
-		op.Text = data[text:textEnd]
+		op.AAD = data[aad:iv]
 	}
 }
 

@@ -34,12 +34,13 @@ type Expiry struct {
 
 // Processor is one core's ESP worker; not safe for concurrent use.
 type Processor struct {
-	eng  alg.Engine
-	ops  []alg.Op
-	w    []work
-	exp  []Expiry
-	ipID uint16       // outer IPv4 identification, per core
-	now  func() int64 // Unix ns for lifetimes; tests may replace it
+	eng   alg.Engine
+	ops   []alg.Op
+	w     []work
+	exp   []Expiry
+	ipID  uint16       // outer IPv4 identification, per core
+	now   func() int64 // Unix ns for lifetimes; tests may replace it
+	nowNS int64        // now() for this burst, 0 until needed
 }
 
 // work is one packet's plan and state within a burst.
@@ -87,11 +88,10 @@ func (p *Processor) begin(n int) {
 	p.w = p.w[:n]
 	p.ops = p.ops[:0]
 	p.exp = p.exp[:0]
+	p.nowNS = 0
 }
 
-// addOp takes the next zero op for packet i and returns it to be filled
-// in. Slots past len(p.ops) are zero (new, or cleared by done), so taking
-// one is a reslice.
+// addOp takes the next op slot for packet i, to be filled in whole.
 func (p *Processor) addOp(i int) *alg.Op {
 	k := len(p.ops)
 	if k < cap(p.ops) {
@@ -103,10 +103,10 @@ func (p *Processor) addOp(i int) *alg.Op {
 	return &p.ops[k]
 }
 
-// done drops the burst's references to packets and sessions, which also
-// leaves the op slots zero for addOp.
+// done ends the burst. The op slots keep their references until the next
+// burst overwrites them: packet memory that outlives any burst, and
+// sessions, which Wipe leaves without keys.
 func (p *Processor) done() {
-	clear(p.ops)
 	p.ops = p.ops[:0]
 }
 
@@ -126,38 +126,36 @@ func runEnd(sas []*sad.SA, i int) int {
 	return j
 }
 
-// account charges each SA run's successes to its lifetimes and counts its
-// drops (dummy packets are valid traffic, not errors); it returns the
-// number of successes.
-func (p *Processor) account(sas []*sad.SA, res []stats.Reason) int {
-	ok := 0
-	var now int64
-	for i := 0; i < len(sas); {
-		j := runEnd(sas, i)
-		sa := sas[i]
-		bytes, pkts := 0, 0
-		for k := i; k < j; k++ {
-			switch res[k] {
-			case stats.ReasonNone:
-				bytes += p.w[k].clear
-				pkts++
-			case stats.ReasonDummy:
-			default:
-				if sa != nil {
-					sa.CountError()
-				}
+// settle charges a run's successes, bytes of clear packets in all, to
+// sa's lifetimes and counts its drops (dummy packets are valid traffic,
+// not errors); it returns the number of successes.
+func (p *Processor) settle(sa *sad.SA, res []stats.Reason, bytes int) int {
+	pkts := 0
+	for _, r := range res {
+		switch r {
+		case stats.ReasonNone:
+			pkts++
+		case stats.ReasonDummy:
+		default:
+			if sa != nil {
+				sa.CountError()
 			}
 		}
-		if pkts > 0 {
-			if now == 0 {
-				now = p.now()
-			}
-			p.raise(sa, sa.Account(bytes, pkts, now))
-		}
-		ok += pkts
-		i = j
 	}
-	return ok
+	if pkts > 0 {
+		if p.nowNS == 0 {
+			p.nowNS = p.now()
+		}
+		p.raise(sa, sa.Account(bytes, pkts, p.nowNS))
+	}
+	return pkts
+}
+
+// fail drops every packet of a run for the same reason.
+func fail(res []stats.Reason, why stats.Reason) {
+	for k := range res {
+		res[k] = why
+	}
 }
 
 // statusReason maps a failed crypto op to a drop reason.
