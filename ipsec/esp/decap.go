@@ -20,41 +20,43 @@ import (
 func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
+	runs := p.splitRuns(sas[:n])
 	var r decapSA
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
+	i := 0
+	for _, j := range runs {
 		if why := r.init(sas[i]); why != stats.ReasonNone {
 			fail(res[i:j], why)
 		} else {
-			p.openRun(&r, bufs, i, j, res)
+			p.openRun(&r, bufs[i:j], p.w[i:j], res[i:j])
 		}
 		i = j
 	}
 	p.eng.Open(p.ops)
 	ok, op := 0, 0
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
-		ok += p.closeDecap(sas[i], bufs, i, j, res, &op, &opt)
+	i = 0
+	for _, j := range runs {
+		ok += p.closeDecap(sas[i], bufs[i:j], p.w[i:j], res[i:j], &op, &opt)
 		i = j
 	}
 	p.done()
 	return ok
 }
 
-// openRun plans the packets bufs[i:j], which share r's SA, checks them
-// against the replay window before the ICV (RFC 4303 §3.4.3; no state
-// change) and queues their ops, holding the window lock once for the run.
-func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, i, j int, res []stats.Reason) {
+// openRun plans the packets bufs, which share r's SA, checks them against
+// the replay window before the ICV (RFC 4303 §3.4.3; no state change) and
+// queues their ops, holding the window lock once for the run.
+func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, ws []work, res []stats.Reason) {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
 	win := r.sa.LockReplay()
-	for k := i; k < j; k++ {
-		w := &p.w[k]
+	for k, b := range bufs {
+		w := &ws[k]
 		*w = work{op: -1}
-		data, why := r.plan(w, bufs[k])
+		data, why := r.plan(w, b)
 		if why == stats.ReasonNone {
 			seq, ok := win.Check(hdr.ESP(data[w.esp:]).Seq())
 			if ok {
 				w.seq = seq
-				cryptoOp(p.addOp(k), w, r.s, data, w.end-r.icvLen, r.sa.ESN)
+				cryptoOp(p.addOp(w), w, r.s, data, w.end-r.icvLen, r.sa.ESN)
 			} else {
 				why = stats.ReasonReplay
 			}
@@ -64,22 +66,23 @@ func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, i, j int, res []stats.R
 	r.sa.UnlockReplay()
 }
 
-// closeDecap takes the Open results of the run bufs[i:j] (ops from *op
-// on, one per live packet), commits what verified to the replay window (a
+// closeDecap takes the Open results of the run bufs (ops from *op on, one
+// per live packet), commits what verified to the replay window (a
 // duplicate within the burst loses here), strips ESP and charges the SA.
-func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, i, j int, res []stats.Reason, op *int, opt *Options) int {
+func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, op *int, opt *Options) int {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
 	bytes := 0
-	if live(res[i:j]) {
+	if live(res) {
 		var r decapSA
 		r.load(sa)
 		win := sa.LockReplay()
-		for m := i; m < j; m++ {
+		for m, b := range bufs {
 			if res[m] != stats.ReasonNone {
 				continue
 			}
 			st := p.ops[*op].Status
 			*op++
-			w, b := &p.w[m], bufs[m]
+			w := &ws[m]
 			if w.esnAAD {
 				restoreAAD(w, b.Bytes())
 			}
@@ -96,7 +99,7 @@ func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, i, j int, res []stat
 		}
 		sa.UnlockReplay()
 	}
-	return p.settle(sa, res[i:j], bytes)
+	return p.settle(sa, res, bytes)
 }
 
 // decapSA is what Decap works out once per run of packets with one SA.

@@ -22,63 +22,66 @@ const maxSeq32 = 1<<32 - 1
 func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
+	runs := p.splitRuns(sas[:n])
 	var r encapSA
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
+	i := 0
+	for _, j := range runs {
 		if why := r.init(sas[i], &opt); why != stats.ReasonNone {
 			fail(res[i:j], why)
 		} else {
-			p.buildRun(&r, bufs, i, j, res)
+			p.buildRun(&r, bufs[i:j], p.w[i:j], res[i:j])
 		}
 		i = j
 	}
 	p.eng.Seal(p.ops)
 	ok, op := 0, 0
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
-		ok += p.closeEncap(sas[i], bufs, i, j, res, &op)
+	i = 0
+	for _, j := range runs {
+		ok += p.closeEncap(sas[i], bufs[i:j], p.w[i:j], res[i:j], &op)
 		i = j
 	}
 	p.done()
 	return ok
 }
 
-// buildRun plans, numbers and builds the packets bufs[i:j], which share
-// r's SA, and queues their ops.
-func (p *Processor) buildRun(r *encapSA, bufs []*pkt.Buf, i, j int, res []stats.Reason) {
+// buildRun plans, numbers and builds the packets bufs, which share r's
+// SA, and queues their ops.
+func (p *Processor) buildRun(r *encapSA, bufs []*pkt.Buf, ws []work, res []stats.Reason) {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
 	live := 0
-	for k := i; k < j; k++ {
-		p.w[k] = work{op: -1}
-		if res[k] = r.plan(&p.w[k], bufs[k]); res[k] == stats.ReasonNone {
+	for k, b := range bufs {
+		ws[k] = work{op: -1}
+		if res[k] = r.plan(&ws[k], b); res[k] == stats.ReasonNone {
 			live++
 		}
 	}
 	if live == 0 {
 		return
 	}
-	p.reserve(r.sa, i, j, live, res)
-	for k := i; k < j; k++ {
+	p.reserve(r.sa, ws, live, res)
+	for k, b := range bufs {
 		if res[k] == stats.ReasonNone {
-			p.buildEncap(r, k, bufs[k])
+			p.buildEncap(r, &ws[k], b)
 		}
 	}
 }
 
-// closeEncap takes the Seal results of the run bufs[i:j] (ops from *op
-// on, one per live packet), puts ESN additional data back, fills in IPv6
+// closeEncap takes the Seal results of the run bufs (ops from *op on,
+// one per live packet), puts ESN additional data back, fills in IPv6
 // NAT-T checksums and charges the SA.
-func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, i, j int, res []stats.Reason, op *int) int {
+func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, op *int) int {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
 	bytes := 0
 	fix := sa != nil && (sa.ESN || sa.NATT)
-	for m := i; m < j; m++ {
+	for m, b := range bufs {
 		if res[m] != stats.ReasonNone {
 			continue
 		}
 		st := p.ops[*op].Status
 		*op++
-		w := &p.w[m]
+		w := &ws[m]
 		if fix {
-			data := bufs[m].Bytes()
+			data := b.Bytes()
 			restoreAAD(w, data)
 			if st == alg.OK && w.udp != 0 && data[0]>>4 == 6 {
 				udpChecksum6(data, w.udp)
@@ -90,7 +93,7 @@ func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, i, j int, res []stat
 		}
 		bytes += w.clear
 	}
-	return p.settle(sa, res[i:j], bytes)
+	return p.settle(sa, res, bytes)
 }
 
 // encapSA is what Encap works out once per run of packets with one SA, so
@@ -224,10 +227,10 @@ func planTransport(w *work, data []byte) stats.Reason {
 	return stats.ReasonNone
 }
 
-// reserve takes sequence numbers for the n live packets of the run
-// sas[i:j]. Without ESN the last numbers below 2^32 are handed out and the
-// packets past them dropped (seq-wrap), and the SA hard-expires.
-func (p *Processor) reserve(sa *sad.SA, i, j, n int, res []stats.Reason) {
+// reserve takes sequence numbers for the n live packets of a run. Without
+// ESN the last numbers below 2^32 are handed out and the packets past them
+// dropped (seq-wrap), and the SA hard-expires.
+func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
 	first, ok := sa.ReserveSeq(n)
 	if !ok && !sa.ESN {
 		if left := maxSeq32 - sa.Seq(); left > 0 && left < uint64(n) {
@@ -238,7 +241,8 @@ func (p *Processor) reserve(sa *sad.SA, i, j, n int, res []stats.Reason) {
 	if !ok {
 		n = 0
 	}
-	for k := i; k < j; k++ {
+	res = res[:len(ws)]
+	for k := range ws {
 		if res[k] != stats.ReasonNone {
 			continue
 		}
@@ -246,7 +250,7 @@ func (p *Processor) reserve(sa *sad.SA, i, j, n int, res []stats.Reason) {
 			res[k] = stats.ReasonSeqWrap
 			continue
 		}
-		p.w[k].seq = first
+		ws[k].seq = first
 		first++
 		n--
 	}
@@ -255,12 +259,12 @@ func (p *Processor) reserve(sa *sad.SA, i, j, n int, res []stats.Reason) {
 	}
 }
 
-// buildEncap writes the headers and trailer of packet i and queues its op:
+// buildEncap writes the headers and trailer of the packet in b and queues
+// its op:
 //
 //	tunnel:    outer IP | [UDP] | ESP | IV | inner packet | TFC | pad | pl | nh | ICV
 //	transport: IP hdr   | [UDP] | ESP | IV | payload            | pad | pl | nh | ICV
-func (p *Processor) buildEncap(r *encapSA, i int, b *pkt.Buf) {
-	w := &p.w[i]
+func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 	plen := b.Len()
 	b.Prepend(w.front)
 	b.Append(w.tfc + w.pad + 2 + r.icvLen)
@@ -306,7 +310,7 @@ func (p *Processor) buildEncap(r *encapSA, i int, b *pkt.Buf) {
 	}
 	data[trailer] = byte(w.pad)
 	data[trailer+1] = w.nh
-	cryptoOp(p.addOp(i), w, r.s, data, trailer+2, r.sa.ESN)
+	cryptoOp(p.addOp(w), w, r.s, data, trailer+2, r.sa.ESN)
 }
 
 // ipLen validates a bare IP packet and returns its length from its header.

@@ -41,6 +41,7 @@ type Processor struct {
 	ipID  uint16       // outer IPv4 identification, per core
 	now   func() int64 // Unix ns for lifetimes; tests may replace it
 	nowNS int64        // now() for this burst, 0 until needed
+	runs  []int        // end of each run of packets with one SA (splitRuns)
 }
 
 // work is one packet's plan and state within a burst.
@@ -71,6 +72,7 @@ func NewProcessor(eng alg.Engine) *Processor {
 		ops:  make([]alg.Op, 0, n),
 		w:    make([]work, n),
 		exp:  make([]Expiry, 0, 8),
+		runs: make([]int, 0, n),
 		ipID: uint16(rand.Uint32()),
 		now:  func() int64 { return time.Now().UnixNano() },
 	}
@@ -91,15 +93,15 @@ func (p *Processor) begin(n int) {
 	p.nowNS = 0
 }
 
-// addOp takes the next op slot for packet i, to be filled in whole.
-func (p *Processor) addOp(i int) *alg.Op {
+// addOp takes the next op slot for the packet w, to be filled in whole.
+func (p *Processor) addOp(w *work) *alg.Op {
 	k := len(p.ops)
 	if k < cap(p.ops) {
 		p.ops = p.ops[:k+1]
 	} else {
 		p.ops = append(p.ops, alg.Op{})
 	}
-	p.w[i].op = k
+	w.op = k
 	return &p.ops[k]
 }
 
@@ -124,6 +126,17 @@ func runEnd(sas []*sad.SA, i int) int {
 		j++
 	}
 	return j
+}
+
+// splitRuns records where each run of packets sharing an SA ends, for
+// the passes before and after the crypto call.
+func (p *Processor) splitRuns(sas []*sad.SA) []int {
+	p.runs = p.runs[:0]
+	for i := 0; i < len(sas); {
+		i = runEnd(sas, i)
+		p.runs = append(p.runs, i)
+	}
+	return p.runs
 }
 
 // settle charges a run's successes, bytes of clear packets in all, to
