@@ -1,6 +1,8 @@
 package esp
 
 import (
+	"encoding/binary"
+
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
@@ -17,10 +19,8 @@ func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	if pay < 0 {
 		return stats.ReasonBadESPLength
 	}
-	for k, v := range data[text+pay : trailer] {
-		if v != byte(k+1) {
-			return stats.ReasonBadPadding
-		}
+	if !padOK(data, text+pay, trailer) {
+		return stats.ReasonBadPadding
 	}
 	if nh == hdr.ProtoNoNext {
 		return stats.ReasonDummy // RFC 4303 §2.6: discard silently
@@ -40,6 +40,28 @@ func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	w.clear = b.Len()
 	return stats.ReasonNone
 }
+
+// padOK checks the padding data[start:end] is 1, 2, 3, ... (RFC 4303
+// §2.4). Up to 8 bytes (all AEAD padding, most CBC) are compared as one
+// word read back from end; start is past the ESP header, so the word lies
+// in the packet.
+func padOK(data []byte, start, end int) bool {
+	n := end - start
+	if n <= 8 && end >= 8 {
+		mask := uint64(1)<<(8*n) - 1
+		return binary.BigEndian.Uint64(data[end-8:end])&mask == padWords[n]
+	}
+	for k, v := range data[start:end] {
+		if v != byte(k+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// padWords[n] is the padding 1, 2, ..., n as a big-endian word.
+var padWords = [9]uint64{0, 0x01, 0x0102, 0x010203, 0x01020304, 0x0102030405,
+	0x010203040506, 0x01020304050607, 0x0102030405060708}
 
 // stripTunnel leaves the inner packet of pay bytes at text (less its TFC
 // padding) in the buffer, after RFC 6040 ECN decapsulation, with its L4
