@@ -33,18 +33,26 @@ func setIPv4Checksum(ip []byte) {
 }
 
 // ipv4ChecksumOK reports whether the stored header checksum is right.
-// The common 20-byte header is summed inline.
 func ipv4ChecksumOK(ip []byte) bool {
 	if ip[0]&0x0f != hdr.IPv4MinLen/4 {
 		return hdr.Fold(ipv4Words(ip)) == 0xffff
 	}
+	return fold32(sum20(ip)) == 0xffff
+}
+
+// sum20 adds the 20 bytes of an IPv4 header without options as five
+// 32-bit words (small enough to inline).
+func sum20(ip []byte) uint64 {
 	_ = ip[19]
 	be := binary.BigEndian
-	s := uint64(be.Uint32(ip[0:])) + uint64(be.Uint32(ip[4:])) + uint64(be.Uint32(ip[8:])) +
-		uint64(be.Uint32(ip[12:])) + uint64(be.Uint32(ip[16:])) // < 2^35
+	return uint64(be.Uint32(ip[0:])) + uint64(be.Uint32(ip[4:])) + uint64(be.Uint32(ip[8:])) +
+		uint64(be.Uint32(ip[12:])) + uint64(be.Uint32(ip[16:]))
+}
+
+// fold32 folds a sum of a few 32-bit words (below 2^35) to 16 bits.
+func fold32(s uint64) uint16 {
 	s = s>>32 + s&0xffffffff // < 2^32 + 8
 	s = s>>16 + s&0xffff     // < 2^17
-	s = s>>16 + s&0xffff     // <= 0xffff + 1
-	s = s>>16 + s&0xffff
-	return s == 0xffff
+	s = s>>16 + s&0xffff     // <= 0x10000
+	return uint16(s>>16 + s&0xffff)
 }

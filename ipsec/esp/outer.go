@@ -29,7 +29,7 @@ func (p *Processor) writeOuter4(r *encapSA, o, in []byte, total int) {
 	p.ipID++
 	tl := uint32(outerTOS(innerTOS(in), r.ecn))<<16 | uint32(total)
 	w1 := uint32(p.ipID)<<16 | ff
-	w2 := r.w2 | uint32(^hdr.Fold(r.sum4+uint64(tl)+uint64(w1)))
+	w2 := r.w2 | uint32(^fold32(r.sum4+uint64(tl)+uint64(w1)))
 	be := binary.BigEndian
 	_ = o[19]
 	be.PutUint64(o[0:], uint64(ipv4VersionIHL<<24|tl)<<32|uint64(w1))

@@ -81,7 +81,8 @@ func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options)
 		if !ip.IsValid(len(in)) {
 			return ipv4Reason(in)
 		}
-		if !ipv4ChecksumOK(in) {
+		if ip.HeaderLen() == hdr.IPv4MinLen && fold32(sum20(in)) != 0xffff ||
+			ip.HeaderLen() != hdr.IPv4MinLen && !ipv4ChecksumOK(in) {
 			return stats.ReasonIPBadChecksum
 		}
 		n = ip.TotalLen()
