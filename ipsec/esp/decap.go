@@ -108,7 +108,7 @@ type decapSA struct {
 	s             *alg.Session
 	ivLen, icvLen int
 	block         int // CBC: the ciphertext is whole blocks of this; else 0
-	tunnel        bool
+	tunnel, natt  bool
 }
 
 // init readies r for a run with sa, or tells why its packets are dropped.
@@ -126,7 +126,8 @@ func (r *decapSA) init(sa *sad.SA) stats.Reason {
 // load takes sa's settings.
 func (r *decapSA) load(sa *sad.SA) {
 	s := sa.Sess
-	*r = decapSA{sa: sa, s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), tunnel: sa.Mode == sad.ModeTunnel}
+	*r = decapSA{sa: sa, s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), tunnel: sa.Mode == sad.ModeTunnel,
+		natt: sa.NATT}
 	if bl := s.BlockLen(); bl > 4 {
 		r.block = bl
 	}
@@ -139,17 +140,25 @@ func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 		return nil, stats.ReasonTooManyHeaders
 	}
 	data := b.Bytes()
-	end, why := ipLen(data)
-	if why != stats.ReasonNone {
-		return nil, why
+	var end int
+	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+		if !hdr.IPv4(data).IsValid(len(data)) {
+			return nil, ipv4Reason(data)
+		}
+		end = hdr.IPv4(data).TotalLen()
+	} else {
+		var why stats.Reason
+		if end, why = ipLen(data); why != stats.ReasonNone {
+			return nil, why
+		}
+		w.v6 = true
 	}
 	data = data[:end]
-	w.v6 = data[0]>>4 == 6
 	off := int(b.Meta.L4Off)
 	switch {
-	case b.Meta.L4Proto == hdr.ProtoESP && !r.sa.NATT:
+	case b.Meta.L4Proto == hdr.ProtoESP && !r.natt:
 		w.esp = off
-	case b.Meta.L4Proto == hdr.ProtoUDP && r.sa.NATT:
+	case b.Meta.L4Proto == hdr.ProtoUDP && r.natt:
 		w.udp, w.esp = off, off+hdr.UDPLen
 	default:
 		return nil, stats.ReasonNoSA // not this SA's encapsulation

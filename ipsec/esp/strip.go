@@ -28,7 +28,7 @@ func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	var why stats.Reason
 	if r.tunnel {
 		why = stripTunnel(b, data, text, pay, nh, opt)
-	} else if why = stripTransport(w, b, data, text, pay, nh, r.sa.NATT); why == stats.ReasonNone {
+	} else if why = stripTransport(w, b, data, text, pay, nh, r.natt); why == stats.ReasonNone {
 		why = relayer(b)
 	}
 	if why != stats.ReasonNone {
