@@ -50,13 +50,13 @@ func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, ws []work, res []stats.
 	win := r.sa.LockReplay()
 	for k, b := range bufs {
 		w := &ws[k]
-		*w = work{op: -1}
+		*w = work{}
 		data, why := r.plan(w, b)
 		if why == stats.ReasonNone {
 			seq, ok := win.Check(hdr.ESP(data[w.esp:]).Seq())
 			if ok {
 				w.seq = seq
-				cryptoOp(p.addOp(w), w, r.s, data, w.end-r.icvLen, r.sa.ESN)
+				cryptoOp(p.addOp(), w, r.s, data, w.end-r.icvLen, r.sa.ESN)
 			} else {
 				why = stats.ReasonReplay
 			}

@@ -50,7 +50,7 @@ func (p *Processor) buildRun(r *encapSA, bufs []*pkt.Buf, ws []work, res []stats
 	ws, res = ws[:len(bufs)], res[:len(bufs)]
 	live := 0
 	for k, b := range bufs {
-		ws[k] = work{op: -1}
+		ws[k] = work{}
 		if res[k] = r.plan(&ws[k], b); res[k] == stats.ReasonNone {
 			live++
 		}
@@ -265,17 +265,17 @@ func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
 //	tunnel:    outer IP | [UDP] | ESP | IV | inner packet | TFC | pad | pl | nh | ICV
 //	transport: IP hdr   | [UDP] | ESP | IV | payload            | pad | pl | nh | ICV
 func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
-	plen := b.Len()
-	b.Prepend(w.front)
-	b.Append(w.tfc + w.pad + 2 + r.icvLen)
-	data := b.Bytes()
-	total := len(data)
+	// plan made the room: grow the packet at both ends in one step.
+	mem, off := b.Raw()
+	start, total := off-w.front, w.front+b.Len()+w.tfc+w.pad+2+r.icvLen
+	b.SetData(start, total)
+	data := mem[start : start+total : start+total]
 	ipHdr := w.hdr
 	switch {
 	case r.outer == hdr.IPv4MinLen:
-		p.writeOuter4(r, data, data[w.front:w.front+plen], total)
+		p.writeOuter4(r, data, data[w.front:], total)
 	case r.outer == hdr.IPv6Len:
-		writeOuter6(r, data, data[w.front:w.front+plen], total)
+		writeOuter6(r, data, data[w.front:], total)
 	default:
 		copy(data[:ipHdr], data[w.front:w.front+ipHdr])
 		data[w.next] = r.proto
@@ -304,13 +304,21 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 		clear(data[tfc:pad])
 	}
 	trailer := pad + w.pad
-	padding := data[pad:trailer]
-	for k := range padding {
-		padding[k] = byte(k + 1)
+	if w.pad <= 6 && trailer >= 6 {
+		// Padding 1, 2, ..., pad length, next header: one word ending at
+		// the trailer's end, keeping the payload bytes in front.
+		x := data[trailer-6 : trailer+2]
+		keep := ^uint64(0) << (8 * (w.pad + 2))
+		binary.BigEndian.PutUint64(x, binary.BigEndian.Uint64(x)&keep|padWords[w.pad]<<16|uint64(w.pad)<<8|uint64(w.nh))
+	} else {
+		padding := data[pad:trailer]
+		for k := range padding {
+			padding[k] = byte(k + 1)
+		}
+		data[trailer] = byte(w.pad)
+		data[trailer+1] = w.nh
 	}
-	data[trailer] = byte(w.pad)
-	data[trailer+1] = w.nh
-	cryptoOp(p.addOp(w), w, r.s, data, trailer+2, r.sa.ESN)
+	cryptoOp(p.addOp(), w, r.s, data, trailer+2, r.sa.ESN)
 }
 
 // ipLen validates a bare IP packet and returns its length from its header.

@@ -46,7 +46,6 @@ type Processor struct {
 
 // work is one packet's plan and state within a burst.
 type work struct {
-	op     int    // index in Processor.ops, -1 without one
 	esp    int    // offset of the ESP header in the packet
 	udp    int    // offset of the NAT-T UDP header, 0 without
 	end    int    // decap: end of the ESP packet (ICV included)
@@ -56,12 +55,12 @@ type work struct {
 	pay    int    // encap: payload bytes (transport: after the header)
 	tfc    int    // encap: TFC padding bytes
 	pad    int    // encap: ESP padding bytes
-	nh     uint8  // encap: next header of the payload
 	clear  int    // clear packet length, for byte lifetimes
 	seq    uint64 // full sequence number
 	saved  [4]byte
-	esnAAD bool // the 4 bytes before the ESP header hold the SPI (ESN AAD)
-	v6     bool // the packet (encap: inner; decap: outer) is IPv6
+	nh     uint8 // encap: next header of the payload
+	esnAAD bool  // the 4 bytes before the ESP header hold the SPI (ESN AAD)
+	v6     bool  // the packet (encap: inner; decap: outer) is IPv6
 }
 
 // NewProcessor returns a worker that runs its crypto on eng.
@@ -93,15 +92,16 @@ func (p *Processor) begin(n int) {
 	p.nowNS = 0
 }
 
-// addOp takes the next op slot for the packet w, to be filled in whole.
-func (p *Processor) addOp(w *work) *alg.Op {
+// addOp takes the next op slot, to be filled in whole. Ops follow the
+// live packets in order, so the passes after the crypto pair them up by
+// counting.
+func (p *Processor) addOp() *alg.Op {
 	k := len(p.ops)
 	if k < cap(p.ops) {
 		p.ops = p.ops[:k+1]
 	} else {
 		p.ops = append(p.ops, alg.Op{})
 	}
-	w.op = k
 	return &p.ops[k]
 }
 
