@@ -55,7 +55,7 @@ type work struct {
 	pay    int    // encap: payload bytes (transport: after the header)
 	tfc    int    // encap: TFC padding bytes
 	pad    int    // encap: ESP padding bytes
-	clear  int    // clear packet length, for byte lifetimes
+	clear  int    // encap: clear packet length, for byte lifetimes
 	seq    uint64 // full sequence number
 	saved  [4]byte
 	nh     uint8 // encap: next header of the payload
