@@ -154,13 +154,21 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 // plan checks one packet and makes room for what ESP adds.
 func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 	data := b.Bytes()
-	plen, why := ipLen(data)
-	if why != stats.ReasonNone {
-		return why
+	var plen int
+	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+		if !hdr.IPv4(data).IsValid(len(data)) {
+			return ipv4Reason(data)
+		}
+		plen = hdr.IPv4(data).TotalLen()
+	} else {
+		var why stats.Reason
+		if plen, why = ipLen(data); why != stats.ReasonNone {
+			return why
+		}
+		w.v6 = true
 	}
 	b.SetLen(plen) // drop anything after the IP packet
 	data = data[:plen]
-	w.v6 = data[0]>>4 == 6
 	w.clear = plen
 	if r.tunnel {
 		w.nh, w.pay = hdr.ProtoIPIP, plen

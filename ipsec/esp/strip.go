@@ -11,7 +11,8 @@ import (
 // strip checks the decrypted trailer (RFC 4303 §2.4-2.6) and leaves the
 // packet ESP protected in the buffer.
 func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
-	data := b.Bytes()
+	mem, off := b.Raw()
+	data := mem[off:] // the packet is data[:w.end]
 	text := w.esp + hdr.ESPLen + r.ivLen
 	trailer := w.end - r.icvLen - 2
 	padLen, nh := int(data[trailer]), data[trailer+1]
