@@ -56,7 +56,7 @@ func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, ws []work, res []stats.
 			seq, ok := win.Check(hdr.ESP(data[w.esp:]).Seq())
 			if ok {
 				w.seq = seq
-				cryptoOp(p.addOp(), w, r.s, data, w.end-r.icvLen, r.sa.ESN)
+				cryptoOp(p.addOp(), w, &r.shape, data, w.end-r.icvLen)
 			} else {
 				why = stats.ReasonReplay
 			}
@@ -104,11 +104,10 @@ func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 
 // decapSA is what Decap works out once per run of packets with one SA.
 type decapSA struct {
-	sa            *sad.SA
-	s             *alg.Session
-	ivLen, icvLen int
-	block         int // CBC: the ciphertext is whole blocks of this; else 0
-	tunnel, natt  bool
+	shape
+	sa           *sad.SA
+	block        int // CBC: the ciphertext is whole blocks of this; else 0
+	tunnel, natt bool
 }
 
 // init readies r for a run with sa, or tells why its packets are dropped.
@@ -126,8 +125,8 @@ func (r *decapSA) init(sa *sad.SA) stats.Reason {
 // load takes sa's settings.
 func (r *decapSA) load(sa *sad.SA) {
 	s := sa.Sess
-	*r = decapSA{sa: sa, s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), tunnel: sa.Mode == sad.ModeTunnel,
-		natt: sa.NATT}
+	*r = decapSA{sa: sa, tunnel: sa.Mode == sad.ModeTunnel, natt: sa.NATT}
+	r.shape.load(s, sa.ESN)
 	if bl := s.BlockLen(); bl > 4 {
 		r.block = bl
 	}

@@ -100,18 +100,17 @@ func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 // that the per-packet work never goes back to the SA, its session or the
 // options.
 type encapSA struct {
-	sa            *sad.SA
-	s             *alg.Session
-	ivLen, icvLen int
-	padMask       int   // padding alignment - 1 (a power of two, alg tests it)
-	udp           int   // NAT-T UDP header length, 0 without
-	outer         int   // tunnel: outer IP header length; transport: 0
-	proto         uint8 // protocol after the (outer) IP header: ESP or UDP
-	tunnel        bool
-	ttl           uint8  // tunnel: outer TTL / hop limit
-	ecn           bool   // RFC 6040 normal mode: copy the inner ECN field
-	dfBit         int    // Options.DFBit
-	spi           uint64 // SPI in the high half of the ESP header word
+	shape
+	sa      *sad.SA
+	padMask int   // padding alignment - 1 (a power of two, alg tests it)
+	udp     int   // NAT-T UDP header length, 0 without
+	outer   int   // tunnel: outer IP header length; transport: 0
+	proto   uint8 // protocol after the (outer) IP header: ESP or UDP
+	tunnel  bool
+	ttl     uint8  // tunnel: outer TTL / hop limit
+	ecn     bool   // RFC 6040 normal mode: copy the inner ECN field
+	dfBit   int    // Options.DFBit
+	spi     uint64 // SPI in the high half of the ESP header word
 
 	// Tunnel IPv4: the outer header words that do not change per packet
 	// (TTL and protocol, addresses) and their one's-complement sum with
@@ -129,9 +128,10 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 		return stats.ReasonSAExpired
 	}
 	s := sa.Sess
-	*r = encapSA{sa: sa, s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), padMask: s.BlockLen() - 1,
+	*r = encapSA{sa: sa, padMask: s.BlockLen() - 1,
 		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, ecn: opt.ECN, dfBit: opt.DFBit,
 		spi: uint64(sa.SPI) << 32}
+	r.shape.load(s, sa.ESN)
 	if sa.NATT {
 		r.udp, r.proto = hdr.UDPLen, hdr.ProtoUDP
 	}
@@ -326,7 +326,7 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 		data[trailer] = byte(w.pad)
 		data[trailer+1] = w.nh
 	}
-	cryptoOp(p.addOp(), w, r.s, data, trailer+2, r.sa.ESN)
+	cryptoOp(p.addOp(), w, &r.shape, data, trailer+2)
 }
 
 // ipLen validates a bare IP packet and returns its length from its header.

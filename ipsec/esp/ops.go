@@ -7,6 +7,19 @@ import (
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 )
 
+// shape is what cryptoOp needs to know about an SA and its session,
+// read once per run of packets.
+type shape struct {
+	s             *alg.Session
+	ivLen, icvLen int
+	aead, aadOnly bool // alg.Session.AEAD, AADOnly
+	esn           bool
+}
+
+func (sh *shape) load(s *alg.Session, esn bool) {
+	*sh = shape{s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), aead: s.AEAD(), aadOnly: s.AADOnly(), esn: esn}
+}
+
 // cryptoOp describes packet data's ESP region to the engine:
 //
 //	data[esp:]  SPI | SeqLo | IV | text (payload, padding, trailer) | ICV
@@ -16,27 +29,27 @@ import (
 // of the header and writes SeqHi over it, so that the additional data
 // SPI || SeqHi || SeqLo (RFC 4106 §5, RFC 7634 §2.1, RFC 4543 §5) lies
 // contiguous in the packet; restoreAAD undoes it after the crypto call.
-func cryptoOp(op *alg.Op, w *work, s *alg.Session, data []byte, textEnd int, esn bool) {
+func cryptoOp(op *alg.Op, w *work, sh *shape, data []byte, textEnd int) {
 	esp := w.esp
 	iv := esp + hdr.ESPLen
-	text := iv + s.IVLen()
-	op.Sess, op.IV, op.ICV, op.IVCounter = s, data[iv:text], data[textEnd:textEnd+s.ICVLen()], w.seq
+	text := iv + sh.ivLen
+	op.Sess, op.IV, op.ICV, op.IVCounter = sh.s, data[iv:text], data[textEnd:textEnd+sh.icvLen], w.seq
 	op.Text = data[text:textEnd]
-	if !s.AEAD() {
+	if !sh.aead {
 		op.AAD, op.Auth = nil, data[esp:textEnd]
-		op.SeqHi, op.ESN = uint32(w.seq>>32), esn
+		op.SeqHi, op.ESN = uint32(w.seq>>32), sh.esn
 		return
 	}
 	op.Auth, op.SeqHi, op.ESN = nil, 0, false
 	aad := esp
-	if esn {
+	if sh.esn {
 		copy(w.saved[:], data[esp-4:esp])
 		copy(data[esp-4:esp], data[esp:esp+4])
 		binary.BigEndian.PutUint32(data[esp:], uint32(w.seq>>32))
 		w.esnAAD = true
 		aad = esp - 4
 	}
-	if s.AADOnly() {
+	if sh.aadOnly {
 		op.AAD, op.Text = data[aad:textEnd], op.Text[:0]
 	} else {
 		op.AAD = data[aad:iv]
