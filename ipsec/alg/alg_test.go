@@ -31,6 +31,9 @@ func TestRegistry(t *testing.T) {
 		if d.ID.String() != d.Name || d.ID.Desc() != d {
 			t.Errorf("%v: String/Desc", d.ID)
 		}
+		if d.AEAD && (d.IVLen != 8 || d.SaltLen != 4) {
+			t.Errorf("%s: AEAD nonce is a 4-byte salt and an 8-byte IV (aeadNonce), got %d and %d", d.Name, d.SaltLen, d.IVLen)
+		}
 		if d.BlockLen < 4 || d.BlockLen&(d.BlockLen-1) != 0 {
 			t.Errorf("%s: padding alignment %d is not a power of two >= 4 (ESP pads with a mask)", d.Name, d.BlockLen)
 		}
