@@ -316,7 +316,7 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 		// Padding 1, 2, ..., pad length, next header: one word ending at
 		// the trailer's end, keeping the payload bytes in front.
 		x := data[trailer-6 : trailer+2]
-		keep := ^uint64(0) << (8 * (w.pad + 2))
+		keep := ^padMasks[w.pad+2]
 		binary.BigEndian.PutUint64(x, binary.BigEndian.Uint64(x)&keep|padWords[w.pad]<<16|uint64(w.pad)<<8|uint64(w.nh))
 	} else {
 		padding := data[pad:trailer]

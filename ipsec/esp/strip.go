@@ -30,9 +30,17 @@ func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	switch in := data[text : text+pay]; {
 	case r.tunnel && nh == hdr.ProtoIPIP && len(in) >= hdr.IPv4MinLen && in[0] == ipv4VersionIHL &&
 		int(binary.BigEndian.Uint16(in[2:])) >= hdr.IPv4MinLen && int(binary.BigEndian.Uint16(in[2:])) <= len(in):
-		// The common inner packet, IPv4 without options, checked here;
-		// stripTunnel does the rest and tells apart what is wrong.
-		why = stripInner4(b, data, text, opt)
+		// The common inner packet, IPv4 with a 20-byte header whose total
+		// length fits: stripTunnel's IPv4 case less the checks just made.
+		// stripTunnel handles the rest and tells apart what is wrong.
+		if fold32(sum20(in)) != 0xffff {
+			return stats.ReasonIPBadChecksum
+		}
+		if opt.ECN && !decapECNInto(in, innerTOS(data)) {
+			return stats.ReasonBadTrailer // see stripTunnel
+		}
+		b.SetData(off+text, int(binary.BigEndian.Uint16(in[2:])))
+		b.Meta.L4Proto, b.Meta.L4Off = in[9], hdr.IPv4MinLen
 	case r.tunnel:
 		why = stripTunnel(b, data, text, pay, nh, opt)
 	default:
@@ -49,23 +57,6 @@ func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	return stats.ReasonNone
 }
 
-// stripInner4 leaves the inner IPv4 packet at text, a valid 20-byte
-// header whose total length fits, in the buffer: stripTunnel's IPv4 case
-// less the checks its caller made.
-func stripInner4(b *pkt.Buf, data []byte, text int, opt *Options) stats.Reason {
-	in := data[text:]
-	if fold32(sum20(in)) != 0xffff {
-		return stats.ReasonIPBadChecksum
-	}
-	if opt.ECN && !decapECNInto(in, innerTOS(data)) {
-		return stats.ReasonBadTrailer // see stripTunnel
-	}
-	_, off := b.Raw()
-	b.SetData(off+text, int(binary.BigEndian.Uint16(in[2:])))
-	b.Meta.L4Proto, b.Meta.L4Off = in[9], hdr.IPv4MinLen
-	return stats.ReasonNone
-}
-
 // padOK checks the padding data[start:end] is 1, 2, 3, ... (RFC 4303
 // §2.4). Up to 8 bytes (all AEAD padding, most CBC) are compared as one
 // word read back from end; start is past the ESP header, so the word lies
@@ -73,8 +64,7 @@ func stripInner4(b *pkt.Buf, data []byte, text int, opt *Options) stats.Reason {
 func padOK(data []byte, start, end int) bool {
 	n := end - start
 	if n <= 8 && end >= 8 {
-		mask := uint64(1)<<(8*n) - 1
-		return binary.BigEndian.Uint64(data[end-8:end])&mask == padWords[n]
+		return binary.BigEndian.Uint64(data[end-8:end])&padMasks[n] == padWords[n]
 	}
 	for k, v := range data[start:end] {
 		if v != byte(k+1) {
@@ -84,9 +74,14 @@ func padOK(data []byte, start, end int) bool {
 	return true
 }
 
-// padWords[n] is the padding 1, 2, ..., n as a big-endian word.
-var padWords = [9]uint64{0, 0x01, 0x0102, 0x010203, 0x01020304, 0x0102030405,
-	0x010203040506, 0x01020304050607, 0x0102030405060708}
+// padWords[n] is the padding 1, 2, ..., n as a big-endian word, and
+// padMasks[n] selects its low n bytes.
+var (
+	padWords = [9]uint64{0, 0x01, 0x0102, 0x010203, 0x01020304, 0x0102030405,
+		0x010203040506, 0x01020304050607, 0x0102030405060708}
+	padMasks = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff,
+		0xffffffffffff, 0xffffffffffffff, 0xffffffffffffffff}
+)
 
 // stripTunnel leaves the inner packet of pay bytes at text (less its TFC
 // padding) in the buffer, after RFC 6040 ECN decapsulation, with its L4
