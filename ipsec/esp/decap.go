@@ -194,7 +194,9 @@ func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 		}
 		w.next = 9
 	}
-	b.SetLen(end)
+	if end != b.Len() {
+		b.SetLen(end) // drop anything after the IP packet
+	}
 	return data, stats.ReasonNone
 }
 

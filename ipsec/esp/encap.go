@@ -167,7 +167,9 @@ func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 		}
 		w.v6 = true
 	}
-	b.SetLen(plen) // drop anything after the IP packet
+	if plen != len(data) {
+		b.SetLen(plen) // drop anything after the IP packet
+	}
 	data = data[:plen]
 	w.clear = plen
 	if r.tunnel {
