@@ -35,7 +35,8 @@ func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 	ok, op := 0, 0
 	i = 0
 	for _, j := range runs {
-		ok += p.closeDecap(sas[i], bufs[i:j], p.w[i:j], res[i:j], &op, &opt)
+		n, used := p.closeDecap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:], &opt)
+		ok, op = ok+n, op+used
 		i = j
 	}
 	p.done()
@@ -66,12 +67,13 @@ func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, ws []work, res []stats.
 	r.sa.UnlockReplay()
 }
 
-// closeDecap takes the Open results of the run bufs (ops from *op on, one
-// per live packet), commits what verified to the replay window (a
+// closeDecap takes the Open results of the run bufs (ops, one per live
+// packet, in order), commits what verified to the replay window (a
 // duplicate within the burst loses here), strips ESP and charges the SA.
-func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, op *int, opt *Options) int {
+// It returns the successes and the ops used.
+func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, ops []alg.Op, opt *Options) (int, int) {
 	ws, res = ws[:len(bufs)], res[:len(bufs)]
-	bytes := 0
+	bytes, k := 0, 0
 	if live(res) {
 		var r decapSA
 		r.load(sa)
@@ -80,8 +82,8 @@ func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 			if res[m] != stats.ReasonNone {
 				continue
 			}
-			st := p.ops[*op].Status
-			*op++
+			st := ops[k].Status
+			k++
 			w := &ws[m]
 			if w.esnAAD {
 				restoreAAD(w, b.Bytes())
@@ -99,7 +101,7 @@ func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 		}
 		sa.UnlockReplay()
 	}
-	return p.settle(sa, res, bytes)
+	return p.settle(sa, res, bytes), k
 }
 
 // decapSA is what Decap works out once per run of packets with one SA.

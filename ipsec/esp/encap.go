@@ -37,7 +37,8 @@ func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 	ok, op := 0, 0
 	i = 0
 	for _, j := range runs {
-		ok += p.closeEncap(sas[i], bufs[i:j], p.w[i:j], res[i:j], &op)
+		n, used := p.closeEncap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:])
+		ok, op = ok+n, op+used
 		i = j
 	}
 	p.done()
@@ -66,19 +67,19 @@ func (p *Processor) buildRun(r *encapSA, bufs []*pkt.Buf, ws []work, res []stats
 	}
 }
 
-// closeEncap takes the Seal results of the run bufs (ops from *op on,
-// one per live packet), puts ESN additional data back, fills in IPv6
-// NAT-T checksums and charges the SA.
-func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, op *int) int {
+// closeEncap takes the Seal results of the run bufs (ops, one per live
+// packet, in order), puts ESN additional data back, fills in IPv6 NAT-T
+// checksums and charges the SA. It returns the successes and the ops used.
+func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, ops []alg.Op) (int, int) {
 	ws, res = ws[:len(bufs)], res[:len(bufs)]
-	bytes := 0
+	bytes, k := 0, 0
 	fix := sa != nil && (sa.ESN || sa.NATT)
 	for m, b := range bufs {
 		if res[m] != stats.ReasonNone {
 			continue
 		}
-		st := p.ops[*op].Status
-		*op++
+		st := ops[k].Status
+		k++
 		w := &ws[m]
 		if fix {
 			data := b.Bytes()
@@ -93,7 +94,7 @@ func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 		}
 		bytes += w.clear
 	}
-	return p.settle(sa, res, bytes)
+	return p.settle(sa, res, bytes), k
 }
 
 // encapSA is what Encap works out once per run of packets with one SA, so
