@@ -35,8 +35,8 @@ func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 	ok, op := 0, 0
 	i = 0
 	for _, j := range runs {
-		n, used := p.closeDecap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:], &opt)
-		ok, op = ok+n, op+used
+		got, used := p.closeDecap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:], &opt)
+		ok, op = ok+got, op+used
 		i = j
 	}
 	p.done()

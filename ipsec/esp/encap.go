@@ -37,8 +37,8 @@ func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 	ok, op := 0, 0
 	i = 0
 	for _, j := range runs {
-		n, used := p.closeEncap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:])
-		ok, op = ok+n, op+used
+		got, used := p.closeEncap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:])
+		ok, op = ok+got, op+used
 		i = j
 	}
 	p.done()
@@ -97,9 +97,9 @@ func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 	return p.settle(sa, res, bytes), k
 }
 
-// encapSA is what Encap works out once per run of packets with one SA, so
-// that the per-packet work never goes back to the SA, its session or the
-// options.
+// encapSA is what Encap works out once per run of packets with one SA
+// (from the SA, its session and the options), so that the per-packet work
+// reads it from one place.
 type encapSA struct {
 	shape
 	sa      *sad.SA
