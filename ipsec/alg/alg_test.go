@@ -31,6 +31,12 @@ func TestRegistry(t *testing.T) {
 		if d.ID.String() != d.Name || d.ID.Desc() != d {
 			t.Errorf("%v: String/Desc", d.ID)
 		}
+		if d.AEAD && (d.IVLen != 8 || d.SaltLen != 4) {
+			t.Errorf("%s: AEAD nonce is a 4-byte salt and an 8-byte IV (aeadNonce), got %d and %d", d.Name, d.SaltLen, d.IVLen)
+		}
+		if d.BlockLen < 4 || d.BlockLen&(d.BlockLen-1) != 0 {
+			t.Errorf("%s: padding alignment %d is not a power of two >= 4 (ESP pads with a mask)", d.Name, d.BlockLen)
+		}
 		if d.SaltLen > 0 {
 			for _, b := range d.Key.Allowed {
 				if (b-32)%64 != 0 {
@@ -196,6 +202,19 @@ func makePacket(s *Session, n int, esn bool, adjacent bool, seq uint64) *testPac
 	}
 	p.orig = append([]byte(nil), p.op.Text...)
 	return p
+}
+
+// AADOnly is a property of the session, chosen once: true for AES-GMAC only.
+func TestAADOnly(t *testing.T) {
+	for _, c := range allCombos() {
+		s := newTestSession(t, c)
+		if want := c.enc == EncAESGMAC; s.AADOnly() != want {
+			t.Errorf("%v/%v: AADOnly %v, want %v", c.enc, c.auth, s.AADOnly(), want)
+		}
+		if s.AADOnly() && !s.AEAD() {
+			t.Errorf("%v: AADOnly without AEAD", c.enc)
+		}
+	}
 }
 
 func TestRoundTripAllCombos(t *testing.T) {

@@ -296,9 +296,12 @@ func gather(dst, a, b []byte, off int) {
 
 // ---- AEAD: AES-GCM-16/12 and ChaCha20-Poly1305 via cipher.AEAD ----
 
+// aeadNonce is salt || IV (RFC 4106 §4, RFC 4543 §3.1, RFC 7634 §2): the
+// callers checked the IV is the session's 8 bytes, so both are fixed-size
+// moves.
 func (e *GoEngine) aeadNonce(s *Session, iv []byte) []byte {
-	copy(e.nonce[:4], s.salt[:])
-	copy(e.nonce[4:], iv)
+	*(*[4]byte)(e.nonce[:4]) = s.salt
+	*(*[8]byte)(e.nonce[4:]) = [8]byte(iv[:8])
 	return e.nonce[:]
 }
 

@@ -26,6 +26,7 @@ type Session struct {
 	ivLen, blockLen, icvLen int
 	cipherBlock             int // Text must be a multiple of this (1 for stream modes)
 	aead                    bool
+	aadOnly                 bool // AES-GMAC: everything is AAD, nothing encrypted
 
 	// Chosen at NewSession; the hot path calls these and never looks at IDs.
 	seal func(e *GoEngine, s *Session, op *Op) Status
@@ -153,6 +154,7 @@ func NewSession(enc EncID, encKey []byte, auth AuthID, authKey []byte) (*Session
 			return nil, err
 		}
 		s.seal, s.open = sealGMAC, openGMAC
+		s.aadOnly = true
 	case EncChaCha20Poly1305:
 		if s.aeadC, err = chacha20poly1305.New(key); err != nil {
 			return nil, err
@@ -293,6 +295,11 @@ func (s *Session) ICVLen() int { return s.icvLen }
 
 // AEAD reports whether the session is a combined mode (Op.AAD, no Op.Auth).
 func (s *Session) AEAD() bool { return s.aead }
+
+// AADOnly reports an AEAD session that encrypts nothing and authenticates
+// the whole ESP region as additional data (AES-GMAC, RFC 4543 §3.2):
+// Op.AAD covers header, IV and payload, Op.Text is empty.
+func (s *Session) AADOnly() bool { return s.aadOnly }
 
 // Wipe zeroes the key material the session holds: salt, HMAC pad states,
 // XCBC/CMAC subkeys and the GHASH table, and drops the cipher objects. Go's

@@ -6,30 +6,53 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 )
 
-// ipv4Sum is the one's-complement sum of an IPv4 header without its
-// checksum field, unrolled for the common 20-byte header (hdr.Sum's
-// general loop costs more than the rest of building an outer header).
-func ipv4Sum(ip []byte) uint32 {
+// ipv4Words is the one's-complement sum of an IPv4 header, checksum
+// included, in a 64-bit accumulator: the fixed 20 bytes as five 32-bit
+// words (RFC 1071 §2(B)), options through hdr.Sum, whose general loop
+// costs more than the rest of building an outer header.
+func ipv4Words(ip []byte) uint64 {
 	_ = ip[19]
 	be := binary.BigEndian
-	s := uint32(be.Uint16(ip[0:])) + uint32(be.Uint16(ip[2:])) + uint32(be.Uint16(ip[4:])) +
-		uint32(be.Uint16(ip[6:])) + uint32(be.Uint16(ip[8:])) + uint32(be.Uint16(ip[12:])) +
-		uint32(be.Uint16(ip[14:])) + uint32(be.Uint16(ip[16:])) + uint32(be.Uint16(ip[18:]))
+	s := uint64(be.Uint32(ip[0:])) + uint64(be.Uint32(ip[4:])) + uint64(be.Uint32(ip[8:])) +
+		uint64(be.Uint32(ip[12:])) + uint64(be.Uint32(ip[16:]))
 	if hl := int(ip[0]&0x0f) * 4; hl > hdr.IPv4MinLen {
-		s += uint32(hdr.Fold(hdr.Sum(ip[hdr.IPv4MinLen:hl], 0)))
+		s = hdr.Sum(ip[hdr.IPv4MinLen:hl], s)
 	}
-	s = s>>16 + s&0xffff
-	return s>>16 + s&0xffff
+	return s
+}
+
+// ipv4Sum is the folded sum of an IPv4 header without its checksum field
+// (the low half of the word at offset 8).
+func ipv4Sum(ip []byte) uint16 {
+	return hdr.Fold(ipv4Words(ip) - uint64(binary.BigEndian.Uint16(ip[10:])))
 }
 
 // setIPv4Checksum computes and stores the header checksum.
 func setIPv4Checksum(ip []byte) {
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(ipv4Sum(ip)))
+	binary.BigEndian.PutUint16(ip[10:], ^ipv4Sum(ip))
 }
 
 // ipv4ChecksumOK reports whether the stored header checksum is right.
 func ipv4ChecksumOK(ip []byte) bool {
-	s := ipv4Sum(ip) + uint32(binary.BigEndian.Uint16(ip[10:]))
-	s = s>>16 + s&0xffff
-	return s == 0xffff
+	if ip[0]&0x0f != hdr.IPv4MinLen/4 {
+		return hdr.Fold(ipv4Words(ip)) == 0xffff
+	}
+	return fold32(sum20(ip)) == 0xffff
+}
+
+// sum20 adds the 20 bytes of an IPv4 header without options as five
+// 32-bit words (small enough to inline).
+func sum20(ip []byte) uint64 {
+	_ = ip[19]
+	be := binary.BigEndian
+	return uint64(be.Uint32(ip[0:])) + uint64(be.Uint32(ip[4:])) + uint64(be.Uint32(ip[8:])) +
+		uint64(be.Uint32(ip[12:])) + uint64(be.Uint32(ip[16:]))
+}
+
+// fold32 folds a sum of a few 32-bit words (below 2^35) to 16 bits.
+func fold32(s uint64) uint16 {
+	s = s>>32 + s&0xffffffff // < 2^32 + 8
+	s = s>>16 + s&0xffff     // < 2^17
+	s = s>>16 + s&0xffff     // <= 0x10000
+	return uint16(s>>16 + s&0xffff)
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -19,147 +20,186 @@ import (
 func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	for i := range n {
-		p.w[i] = work{op: -1}
-		res[i] = planDecap(&p.w[i], bufs[i], sas[i])
-	}
-	// Replay check before the ICV (RFC 4303 §3.4.3), no state change.
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
-		p.replayCheck(bufs, sas[i], i, j, res)
-		i = j
-	}
-	for i := range n {
-		if res[i] == stats.ReasonNone {
-			w := &p.w[i]
-			s := sas[i].Sess
-			cryptoOp(p.addOp(i), w, s, bufs[i].Bytes(), w.end-s.ICVLen(), sas[i].ESN)
+	runs := p.splitRuns(sas[:n])
+	var r decapSA
+	i := 0
+	for _, j := range runs {
+		if why := r.init(sas[i]); why != stats.ReasonNone {
+			fail(res[i:j], why)
+		} else {
+			p.openRun(&r, bufs[i:j], p.w[i:j], res[i:j])
 		}
+		i = j
 	}
 	p.eng.Open(p.ops)
-	for i := range n {
-		w := &p.w[i]
-		if w.op < 0 {
-			continue
-		}
-		restoreAAD(w, bufs[i].Bytes())
-		if st := p.ops[w.op].Status; st != 0 {
-			res[i] = statusReason(st)
-		}
-	}
-	p.done()
-	// Commit only what verified; a duplicate within the burst loses here.
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
-		p.replayCommit(sas[i], i, j, res)
+	ok, op := 0, 0
+	i = 0
+	for _, j := range runs {
+		got, used := p.closeDecap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:], &opt)
+		ok, op = ok+got, op+used
 		i = j
 	}
-	for i := range n {
-		if res[i] == stats.ReasonNone {
-			res[i] = p.strip(&p.w[i], bufs[i], sas[i], &opt)
-		}
-	}
-	return p.account(sas, res)
+	p.done()
+	return ok
 }
 
-// planDecap checks the outer packet and locates its ESP packet.
-func planDecap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
+// openRun plans the packets bufs, which share r's SA, checks them against
+// the replay window before the ICV (RFC 4303 §3.4.3; no state change) and
+// queues their ops, holding the window lock once for the run.
+func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, ws []work, res []stats.Reason) {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
+	win := r.sa.LockReplay()
+	for k, b := range bufs {
+		w := &ws[k]
+		*w = work{}
+		data, why := r.plan(w, b)
+		if why == stats.ReasonNone {
+			seq, ok := win.Check(hdr.ESP(data[w.esp:]).Seq())
+			if ok {
+				w.seq = seq
+				cryptoOp(p.addOp(), w, &r.shape, data, w.end-r.icvLen)
+			} else {
+				why = stats.ReasonReplay
+			}
+		}
+		res[k] = why
+	}
+	r.sa.UnlockReplay()
+}
+
+// closeDecap takes the Open results of the run bufs (ops, one per live
+// packet, in order), commits what verified to the replay window (a
+// duplicate within the burst loses here), strips ESP and charges the SA.
+// It returns the successes and the ops used.
+func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, ops []alg.Op, opt *Options) (int, int) {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
+	bytes, k := 0, 0
+	if live(res) {
+		var r decapSA
+		r.load(sa)
+		win := sa.LockReplay()
+		for m, b := range bufs {
+			if res[m] != stats.ReasonNone {
+				continue
+			}
+			st := ops[k].Status
+			k++
+			w := &ws[m]
+			if w.esnAAD {
+				restoreAAD(w, b.Bytes())
+			}
+			switch {
+			case st != alg.OK:
+				res[m] = statusReason(st)
+			case !win.Commit(w.seq):
+				res[m] = stats.ReasonReplay
+			default:
+				if res[m] = r.strip(w, b, opt); res[m] == stats.ReasonNone {
+					bytes += b.Len()
+				}
+			}
+		}
+		sa.UnlockReplay()
+	}
+	return p.settle(sa, res, bytes), k
+}
+
+// decapSA is what Decap works out once per run of packets with one SA.
+type decapSA struct {
+	shape
+	sa           *sad.SA
+	block        int // CBC: the ciphertext is whole blocks of this; else 0
+	tunnel, natt bool
+}
+
+// init readies r for a run with sa, or tells why its packets are dropped.
+func (r *decapSA) init(sa *sad.SA) stats.Reason {
 	if sa == nil || sa.Sess == nil {
 		return stats.ReasonNoSA
 	}
 	if !sa.Usable() {
 		return stats.ReasonSAExpired
 	}
+	r.load(sa)
+	return stats.ReasonNone
+}
+
+// load takes sa's settings.
+func (r *decapSA) load(sa *sad.SA) {
+	s := sa.Sess
+	*r = decapSA{sa: sa, tunnel: sa.Mode == sad.ModeTunnel, natt: sa.NATT}
+	r.shape.load(s, sa.ESN)
+	if bl := s.BlockLen(); bl > 4 {
+		r.block = bl
+	}
+}
+
+// plan checks the outer packet and locates its ESP packet, which it
+// returns.
+func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 	if int(b.Meta.HistoryLen) >= pkt.MaxHistory {
-		return stats.ReasonTooManyHeaders
+		return nil, stats.ReasonTooManyHeaders
 	}
 	data := b.Bytes()
-	end, r := ipLen(data)
-	if r != stats.ReasonNone {
-		return r
+	var end int
+	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+		if !hdr.IPv4(data).IsValid(len(data)) {
+			return nil, ipv4Reason(data)
+		}
+		end = hdr.IPv4(data).TotalLen()
+	} else {
+		var why stats.Reason
+		if end, why = ipLen(data); why != stats.ReasonNone {
+			return nil, why
+		}
+		w.v6 = true
 	}
 	data = data[:end]
-	w.v6 = data[0]>>4 == 6
 	off := int(b.Meta.L4Off)
 	switch {
-	case b.Meta.L4Proto == hdr.ProtoESP && !sa.NATT:
+	case b.Meta.L4Proto == hdr.ProtoESP && !r.natt:
 		w.esp = off
-	case b.Meta.L4Proto == hdr.ProtoUDP && sa.NATT:
+	case b.Meta.L4Proto == hdr.ProtoUDP && r.natt:
 		w.udp, w.esp = off, off+hdr.UDPLen
 	default:
-		return stats.ReasonNoSA // not this SA's encapsulation
+		return nil, stats.ReasonNoSA // not this SA's encapsulation
 	}
 	minHdr := hdr.IPv4MinLen
 	if w.v6 {
 		minHdr = hdr.IPv6Len
 	}
 	if off < minHdr || w.esp > end {
-		return stats.ReasonIPTruncated
+		return nil, stats.ReasonIPTruncated
 	}
-	s := sa.Sess
-	text := end - w.esp - hdr.ESPLen - s.IVLen() - s.ICVLen()
+	text := end - w.esp - hdr.ESPLen - r.ivLen - r.icvLen
 	if text < 2 {
-		return stats.ReasonBadESPLength
+		return nil, stats.ReasonBadESPLength
 	}
-	if bl := s.BlockLen(); bl > 4 && text%bl != 0 {
-		return stats.ReasonBadESPLength // CBC needs whole blocks
+	if r.block != 0 && text%r.block != 0 {
+		return nil, stats.ReasonBadESPLength // CBC needs whole blocks
 	}
 	w.end = end
 	w.hdr = off
 	if w.v6 {
 		c, ok := hdr.IPv6(data).Walk(end)
 		if !ok || c.Off != off {
-			return stats.ReasonIPv6BadExtHdr
+			return nil, stats.ReasonIPv6BadExtHdr
 		}
 		w.next = c.NextOff
 	} else {
 		ip := hdr.IPv4(data)
 		if ip.IsFragment() {
-			return stats.ReasonIPFragment
+			return nil, stats.ReasonIPFragment
 		}
 		if ip.HeaderLen() != off {
-			return stats.ReasonIPBadHeaderLen
+			return nil, stats.ReasonIPBadHeaderLen
 		}
 		w.next = 9
 	}
-	b.SetLen(end)
-	return stats.ReasonNone
-}
-
-// replayCheck infers the full sequence numbers of the run sas[i:j] and
-// rejects replays, holding the SA's window lock once for the run.
-func (p *Processor) replayCheck(bufs []*pkt.Buf, sa *sad.SA, i, j int, res []stats.Reason) {
-	if !live(res[i:j]) {
-		return
+	if end != b.Len() {
+		b.SetLen(end) // drop anything after the IP packet
 	}
-	win := sa.LockReplay()
-	for k := i; k < j; k++ {
-		if res[k] != stats.ReasonNone {
-			continue
-		}
-		w := &p.w[k]
-		seq, ok := win.Check(hdr.ESP(bufs[k].Bytes()[w.esp:]).Seq())
-		if !ok {
-			res[k] = stats.ReasonReplay
-			continue
-		}
-		w.seq = seq
-	}
-	sa.UnlockReplay()
-}
-
-// replayCommit records the verified packets of the run sas[i:j].
-func (p *Processor) replayCommit(sa *sad.SA, i, j int, res []stats.Reason) {
-	if !live(res[i:j]) {
-		return
-	}
-	win := sa.LockReplay()
-	for k := i; k < j; k++ {
-		if res[k] == stats.ReasonNone && !win.Commit(p.w[k].seq) {
-			res[k] = stats.ReasonReplay
-		}
-	}
-	sa.UnlockReplay()
+	return data, stats.ReasonNone
 }
 
 func live(res []stats.Reason) bool {

@@ -1,9 +1,12 @@
 package esp
 
 import (
+	"encoding/binary"
+
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -19,88 +22,176 @@ const maxSeq32 = 1<<32 - 1
 func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	for i := range n {
-		p.w[i] = work{op: -1}
-		res[i] = planEncap(&p.w[i], bufs[i], sas[i])
-	}
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
-		p.reserve(sas[i], i, j, res)
+	runs := p.splitRuns(sas[:n])
+	var r encapSA
+	i := 0
+	for _, j := range runs {
+		if why := r.init(sas[i], &opt); why != stats.ReasonNone {
+			fail(res[i:j], why)
+		} else {
+			p.buildRun(&r, bufs[i:j], p.w[i:j], res[i:j])
+		}
 		i = j
 	}
-	for i := range n {
-		if res[i] == stats.ReasonNone {
-			p.buildEncap(i, bufs[i], sas[i], &opt)
-		}
-	}
 	p.eng.Seal(p.ops)
-	for i := range n {
-		w := &p.w[i]
-		if w.op < 0 {
-			continue
-		}
-		data := bufs[i].Bytes()
-		restoreAAD(w, data)
-		if st := p.ops[w.op].Status; st != 0 {
-			res[i] = statusReason(st)
-			continue
-		}
-		if w.udp != 0 && data[0]>>4 == 6 {
-			udpChecksum6(data, w.udp)
-		}
+	ok, op := 0, 0
+	i = 0
+	for _, j := range runs {
+		got, used := p.closeEncap(sas[i], bufs[i:j], p.w[i:j], res[i:j], p.ops[op:])
+		ok, op = ok+got, op+used
+		i = j
 	}
 	p.done()
-	return p.account(sas, res)
+	return ok
 }
 
-// planEncap checks one packet and makes room for what ESP adds.
-func planEncap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
+// buildRun plans, numbers and builds the packets bufs, which share r's
+// SA, and queues their ops.
+func (p *Processor) buildRun(r *encapSA, bufs []*pkt.Buf, ws []work, res []stats.Reason) {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
+	live := 0
+	for k, b := range bufs {
+		ws[k] = work{}
+		if res[k] = r.plan(&ws[k], b); res[k] == stats.ReasonNone {
+			live++
+		}
+	}
+	if live == 0 {
+		return
+	}
+	p.reserve(r.sa, ws, live, res)
+	for k, b := range bufs {
+		if res[k] == stats.ReasonNone {
+			p.buildEncap(r, &ws[k], b)
+		}
+	}
+}
+
+// closeEncap takes the Seal results of the run bufs (ops, one per live
+// packet, in order), puts ESN additional data back, fills in IPv6 NAT-T
+// checksums and charges the SA. It returns the successes and the ops used.
+func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, ops []alg.Op) (int, int) {
+	ws, res = ws[:len(bufs)], res[:len(bufs)]
+	bytes, k := 0, 0
+	fix := sa != nil && (sa.ESN || sa.NATT)
+	for m, b := range bufs {
+		if res[m] != stats.ReasonNone {
+			continue
+		}
+		st := ops[k].Status
+		k++
+		w := &ws[m]
+		if fix {
+			data := b.Bytes()
+			restoreAAD(w, data)
+			if st == alg.OK && w.udp != 0 && data[0]>>4 == 6 {
+				udpChecksum6(data, w.udp)
+			}
+		}
+		if st != alg.OK {
+			res[m] = statusReason(st)
+			continue
+		}
+		bytes += w.clear
+	}
+	return p.settle(sa, res, bytes), k
+}
+
+// encapSA is what Encap works out once per run of packets with one SA
+// (from the SA, its session and the options), so that the per-packet work
+// reads it from one place.
+type encapSA struct {
+	shape
+	sa      *sad.SA
+	padMask int   // padding alignment - 1 (a power of two, alg tests it)
+	udp     int   // NAT-T UDP header length, 0 without
+	outer   int   // tunnel: outer IP header length; transport: 0
+	proto   uint8 // protocol after the (outer) IP header: ESP or UDP
+	tunnel  bool
+	ttl     uint8  // tunnel: outer TTL / hop limit
+	ecn     bool   // RFC 6040 normal mode: copy the inner ECN field
+	dfBit   int    // Options.DFBit
+	spi     uint64 // SPI in the high half of the ESP header word
+
+	// Tunnel IPv4: the outer header words that do not change per packet
+	// (TTL and protocol, addresses) and their one's-complement sum with
+	// the version/IHL byte.
+	w2, src, dst uint32
+	sum4         uint64
+}
+
+// init readies r for a run with sa, or tells why its packets are dropped.
+func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 	if sa == nil || sa.Sess == nil {
 		return stats.ReasonNoSA
 	}
 	if !sa.Usable() {
 		return stats.ReasonSAExpired
 	}
-	data := b.Bytes()
-	plen, r := ipLen(data)
-	if r != stats.ReasonNone {
-		return r
-	}
-	b.SetLen(plen) // drop anything after the IP packet
-	data = data[:plen]
-	w.v6 = data[0]>>4 == 6
-	w.clear = plen
 	s := sa.Sess
-	udp := 0
+	*r = encapSA{sa: sa, padMask: s.BlockLen() - 1,
+		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, ecn: opt.ECN, dfBit: opt.DFBit,
+		spi: uint64(sa.SPI) << 32}
+	r.shape.load(s, sa.ESN)
 	if sa.NATT {
-		udp = hdr.UDPLen
+		r.udp, r.proto = hdr.UDPLen, hdr.ProtoUDP
 	}
-	esp := udp + hdr.ESPLen + s.IVLen()
-	outer := 0
-	if sa.Mode == sad.ModeTunnel {
-		outer = hdr.IPv4MinLen
-		if sa.Dst.Is6() {
-			outer = hdr.IPv6Len
+	if !r.tunnel {
+		return stats.ReasonNone
+	}
+	r.ttl = ttl(opt)
+	if sa.Dst.Is6() {
+		r.outer = hdr.IPv6Len
+		return stats.ReasonNone
+	}
+	r.outer = hdr.IPv4MinLen
+	src, dst := sa.Src.As4(), sa.Dst.As4()
+	r.w2 = uint32(r.ttl)<<24 | uint32(r.proto)<<16
+	r.src, r.dst = binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(dst[:])
+	r.sum4 = uint64(ipv4VersionIHL)<<24 + uint64(r.w2) + uint64(r.src) + uint64(r.dst)
+	return stats.ReasonNone
+}
+
+// plan checks one packet and makes room for what ESP adds.
+func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
+	data := b.Bytes()
+	var plen int
+	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+		if !hdr.IPv4(data).IsValid(len(data)) {
+			return ipv4Reason(data)
 		}
-		w.hdr, w.nh, w.pay = 0, hdr.ProtoIPIP, plen
+		plen = hdr.IPv4(data).TotalLen()
+	} else {
+		var why stats.Reason
+		if plen, why = ipLen(data); why != stats.ReasonNone {
+			return why
+		}
+		w.v6 = true
+	}
+	if plen != len(data) {
+		b.SetLen(plen) // drop anything after the IP packet
+	}
+	data = data[:plen]
+	w.clear = plen
+	if r.tunnel {
+		w.nh, w.pay = hdr.ProtoIPIP, plen
 		if w.v6 {
 			w.nh = hdr.ProtoIPv6
 		}
-		if sa.TFCPad > plen {
-			w.tfc = sa.TFCPad - plen
+		if tfc := r.sa.TFCPad; tfc > plen {
+			w.tfc = tfc - plen
 		}
-	} else if r := planTransport(w, data); r != stats.ReasonNone {
-		return r
+	} else if why := planTransport(w, data); why != stats.ReasonNone {
+		return why
 	}
-	w.front = outer + esp
-	align := max(s.BlockLen(), 4)
+	w.front = r.outer + r.udp + hdr.ESPLen + r.ivLen
 	limit := 0xffff // IPv4 total length
-	if outer == hdr.IPv6Len || outer == 0 && w.v6 {
+	if r.outer == hdr.IPv6Len || r.outer == 0 && w.v6 {
 		limit += hdr.IPv6Len // IPv6 payload length
 	}
 	for {
-		w.pad = (align - (w.pay+w.tfc+2)%align) % align
-		tail := w.tfc + w.pad + 2 + s.ICVLen()
+		w.pad = -(w.pay + w.tfc + 2) & r.padMask
+		tail := w.tfc + w.pad + 2 + r.icvLen
 		total := w.front + plen + tail
 		if total > limit {
 			if w.tfc > 0 {
@@ -147,19 +238,10 @@ func planTransport(w *work, data []byte) stats.Reason {
 	return stats.ReasonNone
 }
 
-// reserve takes sequence numbers for the live packets of the run
-// sas[i:j]. Without ESN the last numbers below 2^32 are handed out and the
-// packets past them dropped (seq-wrap), and the SA hard-expires.
-func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
-	n := 0
-	for k := i; k < j; k++ {
-		if res[k] == stats.ReasonNone {
-			n++
-		}
-	}
-	if n == 0 {
-		return
-	}
+// reserve takes sequence numbers for the n live packets of a run. Without
+// ESN the last numbers below 2^32 are handed out and the packets past them
+// dropped (seq-wrap), and the SA hard-expires.
+func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
 	first, ok := sa.ReserveSeq(n)
 	if !ok && !sa.ESN {
 		if left := maxSeq32 - sa.Seq(); left > 0 && left < uint64(n) {
@@ -170,7 +252,8 @@ func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 	if !ok {
 		n = 0
 	}
-	for k := i; k < j; k++ {
+	res = res[:len(ws)]
+	for k := range ws {
 		if res[k] != stats.ReasonNone {
 			continue
 		}
@@ -178,7 +261,7 @@ func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 			res[k] = stats.ReasonSeqWrap
 			continue
 		}
-		p.w[k].seq = first
+		ws[k].seq = first
 		first++
 		n--
 	}
@@ -187,40 +270,26 @@ func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 	}
 }
 
-// buildEncap writes the headers and trailer of packet i and queues its op:
+// buildEncap writes the headers and trailer of the packet in b and queues
+// its op:
 //
 //	tunnel:    outer IP | [UDP] | ESP | IV | inner packet | TFC | pad | pl | nh | ICV
 //	transport: IP hdr   | [UDP] | ESP | IV | payload            | pad | pl | nh | ICV
-func (p *Processor) buildEncap(i int, b *pkt.Buf, sa *sad.SA, opt *Options) {
-	w := &p.w[i]
-	s := sa.Sess
-	plen := b.Len()
-	b.Prepend(w.front)
-	b.Append(w.tfc + w.pad + 2 + s.ICVLen())
-	data := b.Bytes()
-	total := len(data)
-	udp := 0
-	if sa.NATT {
-		udp = hdr.UDPLen
-	}
-	proto := uint8(hdr.ProtoESP)
-	if udp != 0 {
-		proto = hdr.ProtoUDP
-	}
-	var ipHdr int
-	if sa.Mode == sad.ModeTunnel {
-		in := data[w.front : w.front+plen]
-		if sa.Dst.Is4() {
-			ipHdr = hdr.IPv4MinLen
-			p.writeOuter4(data, in, sa, total, proto, opt)
-		} else {
-			ipHdr = hdr.IPv6Len
-			writeOuter6(data, in, sa, total, proto, opt)
-		}
-	} else {
-		ipHdr = w.hdr
+func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
+	// plan made the room: grow the packet at both ends in one step.
+	mem, off := b.Raw()
+	start, total := off-w.front, w.front+b.Len()+w.tfc+w.pad+2+r.icvLen
+	b.SetData(start, total)
+	data := mem[start : start+total : start+total]
+	ipHdr := w.hdr
+	switch {
+	case r.outer == hdr.IPv4MinLen:
+		p.writeOuter4(r, data, data[w.front:], total)
+	case r.outer == hdr.IPv6Len:
+		writeOuter6(r, data, data[w.front:], total)
+	default:
 		copy(data[:ipHdr], data[w.front:w.front+ipHdr])
-		data[w.next] = proto
+		data[w.next] = r.proto
 		if w.v6 {
 			hdr.IPv6(data).SetPayloadLen(total - hdr.IPv6Len)
 		} else {
@@ -229,25 +298,38 @@ func (p *Processor) buildEncap(i int, b *pkt.Buf, sa *sad.SA, opt *Options) {
 			setIPv4Checksum(ip)
 		}
 	}
-	w.esp = ipHdr + udp
-	if udp != 0 {
-		w.udp = ipHdr
-		writeUDP(data[ipHdr:], sa, total-ipHdr)
+	if r.tunnel {
+		ipHdr = r.outer
 	}
-	b.Meta.L4Proto, b.Meta.L4Off = proto, uint16(ipHdr)
-	hdr.ESP(data[w.esp:]).Set(sa.SPI, uint32(w.seq))
+	w.esp = ipHdr + r.udp
+	if r.udp != 0 {
+		w.udp = ipHdr
+		writeUDP(data[ipHdr:], r.sa, total-ipHdr)
+	}
+	b.Meta.L4Proto, b.Meta.L4Off = r.proto, uint16(ipHdr)
+	binary.BigEndian.PutUint64(data[w.esp:], r.spi|uint64(uint32(w.seq)))
 
-	text := w.esp + hdr.ESPLen + s.IVLen()
-	tfc := text + w.pay
-	clear(data[tfc : tfc+w.tfc])
+	tfc := w.esp + hdr.ESPLen + r.ivLen + w.pay
 	pad := tfc + w.tfc
-	for k := range w.pad {
-		data[pad+k] = byte(k + 1)
+	if w.tfc > 0 {
+		clear(data[tfc:pad])
 	}
 	trailer := pad + w.pad
-	data[trailer] = byte(w.pad)
-	data[trailer+1] = w.nh
-	cryptoOp(p.addOp(i), w, s, data, trailer+2, sa.ESN)
+	if w.pad <= 6 && trailer >= 6 {
+		// Padding 1, 2, ..., pad length, next header: one word ending at
+		// the trailer's end, keeping the payload bytes in front.
+		x := data[trailer-6 : trailer+2]
+		keep := ^padMasks[w.pad+2]
+		binary.BigEndian.PutUint64(x, binary.BigEndian.Uint64(x)&keep|padWords[w.pad]<<16|uint64(w.pad)<<8|uint64(w.nh))
+	} else {
+		padding := data[pad:trailer]
+		for k := range padding {
+			padding[k] = byte(k + 1)
+		}
+		data[trailer] = byte(w.pad)
+		data[trailer+1] = w.nh
+	}
+	cryptoOp(p.addOp(), w, &r.shape, data, trailer+2)
 }
 
 // ipLen validates a bare IP packet and returns its length from its header.

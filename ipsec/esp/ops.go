@@ -7,10 +7,18 @@ import (
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 )
 
-// aadOnly reports a session that authenticates everything as AAD and
-// encrypts nothing (AES-GMAC, RFC 4543 §3.2).
-// TODO(alg): ask alg.Session for this property instead of its ID.
-func aadOnly(s *alg.Session) bool { return s.Enc() == alg.EncAESGMAC }
+// shape is what cryptoOp needs to know about an SA and its session,
+// read once per run of packets.
+type shape struct {
+	s             *alg.Session
+	ivLen, icvLen int
+	aead, aadOnly bool // alg.Session.AEAD, AADOnly
+	esn           bool
+}
+
+func (sh *shape) load(s *alg.Session, esn bool) {
+	*sh = shape{s: s, ivLen: s.IVLen(), icvLen: s.ICVLen(), aead: s.AEAD(), aadOnly: s.AADOnly(), esn: esn}
+}
 
 // cryptoOp describes packet data's ESP region to the engine:
 //
@@ -21,31 +29,30 @@ func aadOnly(s *alg.Session) bool { return s.Enc() == alg.EncAESGMAC }
 // of the header and writes SeqHi over it, so that the additional data
 // SPI || SeqHi || SeqLo (RFC 4106 §5, RFC 7634 §2.1, RFC 4543 §5) lies
 // contiguous in the packet; restoreAAD undoes it after the crypto call.
-func cryptoOp(op *alg.Op, w *work, s *alg.Session, data []byte, textEnd int, esn bool) {
+func cryptoOp(op *alg.Op, w *work, sh *shape, data []byte, textEnd int) {
 	esp := w.esp
 	iv := esp + hdr.ESPLen
-	text := iv + s.IVLen()
-	op.Sess, op.IV, op.ICV, op.IVCounter = s, data[iv:text], data[textEnd:textEnd+s.ICVLen()], w.seq
-	if !s.AEAD() {
-		op.Text = data[text:textEnd]
-		op.Auth = data[esp:textEnd]
-		op.SeqHi, op.ESN = uint32(w.seq>>32), esn
+	text := iv + sh.ivLen
+	op.Sess, op.IV, op.ICV, op.IVCounter = sh.s, data[iv:text], data[textEnd:textEnd+sh.icvLen], w.seq
+	op.Text = data[text:textEnd]
+	if !sh.aead {
+		op.AAD, op.Auth = nil, data[esp:textEnd]
+		op.SeqHi, op.ESN = uint32(w.seq>>32), sh.esn
 		return
 	}
+	op.Auth, op.SeqHi, op.ESN = nil, 0, false
 	aad := esp
-	if esn {
+	if sh.esn {
 		copy(w.saved[:], data[esp-4:esp])
 		copy(data[esp-4:esp], data[esp:esp+4])
 		binary.BigEndian.PutUint32(data[esp:], uint32(w.seq>>32))
 		w.esnAAD = true
 		aad = esp - 4
 	}
-	if aadOnly(s) {
-		op.AAD = data[aad:textEnd]
-		op.Text = data[text:text]
+	if sh.aadOnly {
+		op.AAD, op.Text = data[aad:textEnd], op.Text[:0]
 	} else {
-		op.AAD = data[aad : esp+hdr.ESPLen]
-		op.Text = data[text:textEnd]
+		op.AAD = data[aad:iv]
 	}
 }
 

@@ -1,21 +1,24 @@
 package esp
 
 import (
+	"encoding/binary"
+
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
+// ipv4VersionIHL is the first byte of an IPv4 header without options.
+const ipv4VersionIHL = 4<<4 | hdr.IPv4MinLen/4
+
 // writeOuter4 writes the tunnel-mode outer IPv4 header in o[:20] for the
-// inner packet in, total bytes long with protocol proto.
-func (p *Processor) writeOuter4(o, in []byte, sa *sad.SA, total int, proto uint8, opt *Options) {
-	ip := hdr.IPv4(o)
-	ip.SetVersionIHL(hdr.IPv4MinLen)
-	ip.SetTOS(outerTOS(innerTOS(in), opt.ECN))
-	ip.SetTotalLen(total)
-	p.ipID++
-	ip.SetID(p.ipID)
-	var ff uint16
-	switch opt.DFBit {
+// inner packet in, total bytes long. The words that change per packet
+// (TOS and length, ID and flags) are added to the run's precomputed sum in
+// registers and the header is stored with three writes: building it field
+// by field and summing it back from memory would stall on store
+// forwarding.
+func (p *Processor) writeOuter4(r *encapSA, o, in []byte, total int) {
+	var ff uint32
+	switch r.dfBit {
 	case 1:
 		ff = hdr.IPv4FlagDF
 	case 2:
@@ -23,27 +26,30 @@ func (p *Processor) writeOuter4(o, in []byte, sa *sad.SA, total int, proto uint8
 			ff = hdr.IPv4FlagDF
 		}
 	}
-	ip.SetFlagsFrag(ff)
-	ip.SetTTL(ttl(opt))
-	ip.SetProtocol(proto)
-	ip.SetSrc(sa.Src.As4())
-	ip.SetDst(sa.Dst.As4())
-	setIPv4Checksum(o)
+	p.ipID++
+	tl := uint32(outerTOS(innerTOS(in), r.ecn))<<16 | uint32(total)
+	w1 := uint32(p.ipID)<<16 | ff
+	w2 := r.w2 | uint32(^fold32(r.sum4+uint64(tl)+uint64(w1)))
+	be := binary.BigEndian
+	_ = o[19]
+	be.PutUint64(o[0:], uint64(ipv4VersionIHL<<24|tl)<<32|uint64(w1))
+	be.PutUint64(o[8:], uint64(w2)<<32|uint64(r.src))
+	be.PutUint32(o[16:], r.dst)
 }
 
 // writeOuter6 writes the tunnel-mode outer IPv6 header in o[:40]; an IPv6
 // inner packet lends its flow label.
-func writeOuter6(o, in []byte, sa *sad.SA, total int, proto uint8, opt *Options) {
+func writeOuter6(r *encapSA, o, in []byte, total int) {
 	ip := hdr.IPv6(o)
 	var flow uint32
 	if in[0]>>4 == 6 {
 		flow = hdr.IPv6(in).FlowLabel()
 	}
-	ip.SetVersionTCFlow(outerTOS(innerTOS(in), opt.ECN), flow)
+	ip.SetVersionTCFlow(outerTOS(innerTOS(in), r.ecn), flow)
 	ip.SetPayloadLen(total - hdr.IPv6Len)
-	ip.SetNextHeader(proto)
-	ip.SetHopLimit(ttl(opt))
-	src, dst := sa.Src.As16(), sa.Dst.As16()
+	ip.SetNextHeader(r.proto)
+	ip.SetHopLimit(r.ttl)
+	src, dst := r.sa.Src.As16(), r.sa.Dst.As16()
 	ip.SetSrc(&src)
 	ip.SetDst(&dst)
 }

@@ -34,17 +34,18 @@ type Expiry struct {
 
 // Processor is one core's ESP worker; not safe for concurrent use.
 type Processor struct {
-	eng  alg.Engine
-	ops  []alg.Op
-	w    []work
-	exp  []Expiry
-	ipID uint16       // outer IPv4 identification, per core
-	now  func() int64 // Unix ns for lifetimes; tests may replace it
+	eng   alg.Engine
+	ops   []alg.Op
+	w     []work
+	exp   []Expiry
+	ipID  uint16       // outer IPv4 identification, per core
+	now   func() int64 // Unix ns for lifetimes; tests may replace it
+	nowNS int64        // now() for this burst, 0 until needed
+	runs  []int        // end of each run of packets with one SA (splitRuns)
 }
 
 // work is one packet's plan and state within a burst.
 type work struct {
-	op     int    // index in Processor.ops, -1 without one
 	esp    int    // offset of the ESP header in the packet
 	udp    int    // offset of the NAT-T UDP header, 0 without
 	end    int    // decap: end of the ESP packet (ICV included)
@@ -54,12 +55,12 @@ type work struct {
 	pay    int    // encap: payload bytes (transport: after the header)
 	tfc    int    // encap: TFC padding bytes
 	pad    int    // encap: ESP padding bytes
-	nh     uint8  // encap: next header of the payload
-	clear  int    // clear packet length, for byte lifetimes
+	clear  int    // encap: clear packet length, for byte lifetimes
 	seq    uint64 // full sequence number
 	saved  [4]byte
-	esnAAD bool // the 4 bytes before the ESP header hold the SPI (ESN AAD)
-	v6     bool // the packet (encap: inner; decap: outer) is IPv6
+	nh     uint8 // encap: next header of the payload
+	esnAAD bool  // the 4 bytes before the ESP header hold the SPI (ESN AAD)
+	v6     bool  // the packet (encap: inner; decap: outer) is IPv6
 }
 
 // NewProcessor returns a worker that runs its crypto on eng.
@@ -70,6 +71,7 @@ func NewProcessor(eng alg.Engine) *Processor {
 		ops:  make([]alg.Op, 0, n),
 		w:    make([]work, n),
 		exp:  make([]Expiry, 0, 8),
+		runs: make([]int, 0, n),
 		ipID: uint16(rand.Uint32()),
 		now:  func() int64 { return time.Now().UnixNano() },
 	}
@@ -87,18 +89,26 @@ func (p *Processor) begin(n int) {
 	p.w = p.w[:n]
 	p.ops = p.ops[:0]
 	p.exp = p.exp[:0]
+	p.nowNS = 0
 }
 
-// addOp appends a zero op for packet i and returns it to be filled in.
-func (p *Processor) addOp(i int) *alg.Op {
-	p.w[i].op = len(p.ops)
-	p.ops = append(p.ops, alg.Op{})
-	return &p.ops[len(p.ops)-1]
+// addOp takes the next op slot, to be filled in whole. Ops follow the
+// live packets in order, so the passes after the crypto pair them up by
+// counting.
+func (p *Processor) addOp() *alg.Op {
+	k := len(p.ops)
+	if k < cap(p.ops) {
+		p.ops = p.ops[:k+1]
+	} else {
+		p.ops = append(p.ops, alg.Op{})
+	}
+	return &p.ops[k]
 }
 
-// done drops the burst's references to packets and sessions.
+// done ends the burst. The op slots keep their references until the next
+// burst overwrites them: packet memory that outlives any burst, and
+// sessions, which Wipe leaves without keys.
 func (p *Processor) done() {
-	clear(p.ops)
 	p.ops = p.ops[:0]
 }
 
@@ -118,38 +128,47 @@ func runEnd(sas []*sad.SA, i int) int {
 	return j
 }
 
-// account charges each SA run's successes to its lifetimes and counts its
-// drops (dummy packets are valid traffic, not errors); it returns the
-// number of successes.
-func (p *Processor) account(sas []*sad.SA, res []stats.Reason) int {
-	ok := 0
-	var now int64
+// splitRuns records where each run of packets sharing an SA ends, for
+// the passes before and after the crypto call.
+func (p *Processor) splitRuns(sas []*sad.SA) []int {
+	p.runs = p.runs[:0]
 	for i := 0; i < len(sas); {
-		j := runEnd(sas, i)
-		sa := sas[i]
-		bytes, pkts := 0, 0
-		for k := i; k < j; k++ {
-			switch res[k] {
-			case stats.ReasonNone:
-				bytes += p.w[k].clear
-				pkts++
-			case stats.ReasonDummy:
-			default:
-				if sa != nil {
-					sa.CountError()
-				}
-			}
-		}
-		if pkts > 0 {
-			if now == 0 {
-				now = p.now()
-			}
-			p.raise(sa, sa.Account(bytes, pkts, now))
-		}
-		ok += pkts
-		i = j
+		i = runEnd(sas, i)
+		p.runs = append(p.runs, i)
 	}
-	return ok
+	return p.runs
+}
+
+// settle charges a run's successes, bytes of clear packets in all, to
+// sa's lifetimes and counts its drops (dummy packets are valid traffic,
+// not errors); it returns the number of successes.
+func (p *Processor) settle(sa *sad.SA, res []stats.Reason, bytes int) int {
+	pkts := 0
+	for _, r := range res {
+		switch r {
+		case stats.ReasonNone:
+			pkts++
+		case stats.ReasonDummy:
+		default:
+			if sa != nil {
+				sa.CountError()
+			}
+		}
+	}
+	if pkts > 0 {
+		if p.nowNS == 0 {
+			p.nowNS = p.now()
+		}
+		p.raise(sa, sa.Account(bytes, pkts, p.nowNS))
+	}
+	return pkts
+}
+
+// fail drops every packet of a run for the same reason.
+func fail(res []stats.Reason, why stats.Reason) {
+	for k := range res {
+		res[k] = why
+	}
 }
 
 // statusReason maps a failed crypto op to a drop reason.

@@ -1,53 +1,91 @@
 package esp
 
 import (
+	"encoding/binary"
+
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
-	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
 // strip checks the decrypted trailer (RFC 4303 §2.4-2.6) and leaves the
 // packet ESP protected in the buffer.
-func (p *Processor) strip(w *work, b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
-	s := sa.Sess
-	data := b.Bytes()
-	text := w.esp + hdr.ESPLen + s.IVLen()
-	trailer := w.end - s.ICVLen() - 2
+func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
+	mem, off := b.Raw()
+	data := mem[off:] // the packet is data[:w.end]
+	text := w.esp + hdr.ESPLen + r.ivLen
+	trailer := w.end - r.icvLen - 2
 	padLen, nh := int(data[trailer]), data[trailer+1]
 	pay := trailer - padLen - text
 	if pay < 0 {
 		return stats.ReasonBadESPLength
 	}
-	for k, v := range data[text+pay : trailer] {
-		if v != byte(k+1) {
-			return stats.ReasonBadPadding
-		}
+	if !padOK(data, text+pay, trailer) {
+		return stats.ReasonBadPadding
 	}
 	if nh == hdr.ProtoNoNext {
 		return stats.ReasonDummy // RFC 4303 §2.6: discard silently
 	}
-	var r stats.Reason
-	tunnel := sa.Mode == sad.ModeTunnel
-	if tunnel {
-		r = stripTunnel(b, data, text, pay, nh, opt)
-	} else {
-		r = stripTransport(w, b, data, text, pay, nh, sa.NATT)
+	var why stats.Reason
+	switch in := data[text : text+pay]; {
+	case r.tunnel && nh == hdr.ProtoIPIP && len(in) >= hdr.IPv4MinLen && in[0] == ipv4VersionIHL &&
+		int(binary.BigEndian.Uint16(in[2:])) >= hdr.IPv4MinLen && int(binary.BigEndian.Uint16(in[2:])) <= len(in):
+		// The common inner packet, IPv4 with a 20-byte header whose total
+		// length fits: stripTunnel's IPv4 case less the checks just made.
+		// stripTunnel handles the rest and tells apart what is wrong.
+		if fold32(sum20(in)) != 0xffff {
+			return stats.ReasonIPBadChecksum
+		}
+		if opt.ECN && !decapECNInto(in, innerTOS(data)) {
+			return stats.ReasonBadTrailer // see stripTunnel
+		}
+		b.SetData(off+text, int(binary.BigEndian.Uint16(in[2:])))
+		b.Meta.L4Proto, b.Meta.L4Off = in[9], hdr.IPv4MinLen
+	case r.tunnel:
+		why = stripTunnel(b, data, text, pay, nh, opt)
+	default:
+		if why = stripTransport(w, b, data, text, pay, nh, r.natt); why == stats.ReasonNone {
+			why = relayer(b)
+		}
 	}
-	if r == stats.ReasonNone {
-		r = relayer(b)
+	if why != stats.ReasonNone {
+		return why
 	}
-	if r != stats.ReasonNone {
-		return r
-	}
-	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoESP, Tunnel: tunnel, SPI: sa.SPI, ReqID: sa.ReqID})
+	sa := r.sa
+	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoESP, Tunnel: r.tunnel, SPI: sa.SPI, ReqID: sa.ReqID})
 	b.Meta.Flags |= pkt.FlagDecapsulated
-	w.clear = b.Len()
 	return stats.ReasonNone
 }
 
+// padOK checks the padding data[start:end] is 1, 2, 3, ... (RFC 4303
+// §2.4). Up to 8 bytes (all AEAD padding, most CBC) are compared as one
+// word read back from end; start is past the ESP header, so the word lies
+// in the packet.
+func padOK(data []byte, start, end int) bool {
+	n := end - start
+	if n <= 8 && end >= 8 {
+		return binary.BigEndian.Uint64(data[end-8:end])&padMasks[n] == padWords[n]
+	}
+	for k, v := range data[start:end] {
+		if v != byte(k+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// padWords[n] is the padding 1, 2, ..., n as a big-endian word, and
+// padMasks[n] selects its low n bytes.
+var (
+	padWords = [9]uint64{0, 0x01, 0x0102, 0x010203, 0x01020304, 0x0102030405,
+		0x010203040506, 0x01020304050607, 0x0102030405060708}
+	padMasks = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff,
+		0xffffffffffff, 0xffffffffffffff, 0xffffffffffffffff}
+)
+
 // stripTunnel leaves the inner packet of pay bytes at text (less its TFC
-// padding) in the buffer, after RFC 6040 ECN decapsulation.
+// padding) in the buffer, after RFC 6040 ECN decapsulation, with its L4
+// hint.
 func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options) stats.Reason {
 	in := data[text : text+pay]
 	var n int
@@ -63,7 +101,8 @@ func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options)
 		if !ip.IsValid(len(in)) {
 			return ipv4Reason(in)
 		}
-		if !ipv4ChecksumOK(in) {
+		if ip.HeaderLen() == hdr.IPv4MinLen && fold32(sum20(in)) != 0xffff ||
+			ip.HeaderLen() != hdr.IPv4MinLen && !ipv4ChecksumOK(in) {
 			return stats.ReasonIPBadChecksum
 		}
 		n = ip.TotalLen()
@@ -90,7 +129,12 @@ func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options)
 	}
 	_, off := b.Raw()
 	b.SetData(off+text, n)
-	return stats.ReasonNone
+	if nh == hdr.ProtoIPIP {
+		ip := hdr.IPv4(in)
+		b.Meta.L4Proto, b.Meta.L4Off = ip.Protocol(), uint16(ip.HeaderLen())
+		return stats.ReasonNone
+	}
+	return relayer(b)
 }
 
 // decapECNInto applies the outer TOS to the inner packet's ECN field
