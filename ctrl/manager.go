@@ -4,6 +4,8 @@
 //
 //	setkey file / PF_KEY ─► Manager.Apply ─► sad.Store, spd.Store (atomic publish) ─► cores
 //	cores ─► sad events (soft/hard expiry) ─► Manager.Run ─► delete + wipe, listeners (SADB_EXPIRE)
+//	cores ─► Manager.Acquire (bounded, non-blocking) ─► Run: blockacq ─► listeners (SADB_ACQUIRE)
+//	timer ─► policy lifetimes ─► SPD delete ─► listeners (SADB_X_SPDEXPIRE)
 package ctrl
 
 import (
@@ -30,6 +32,9 @@ type Manager struct {
 
 	mu        sync.Mutex
 	listeners []func(sa *sad.SA, e sad.Expiry)
+
+	acq acquirer     // ACQUIRE queue and blocking (acquire.go)
+	pol policyTimers // policy lifetimes (policylife.go)
 }
 
 // NewManager makes a manager over fresh databases with FreeBSD's knobs.
@@ -37,7 +42,9 @@ func NewManager(log *zap.Logger) *Manager {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Manager{SAD: sad.NewStore(), SPD: spd.NewStore(), Knobs: knobs.NewHolder(knobs.Defaults()), log: log}
+	m := &Manager{SAD: sad.NewStore(), SPD: spd.NewStore(), Knobs: knobs.NewHolder(knobs.Defaults()), log: log}
+	m.acq.init()
+	return m
 }
 
 // OnExpire registers a listener for SA expiries (the PF_KEY server sends
@@ -48,7 +55,8 @@ func (m *Manager) OnExpire(fn func(sa *sad.SA, e sad.Expiry)) {
 	m.mu.Unlock()
 }
 
-// Run services expiry events and the lifetime timer until ctx ends.
+// Run services expiry events, ACQUIREs and the lifetime timer until ctx
+// ends.
 func (m *Manager) Run(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -58,8 +66,12 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case ev := <-m.SAD.Events():
 			m.expired(ev.SA, ev.Expiry)
+		case a := <-m.acq.q:
+			m.acquired(a, time.Now())
 		case now := <-tick.C:
 			m.SAD.Tick(now)
+			m.expireAcquires(now)
+			m.expirePolicies(now)
 		}
 	}
 }
