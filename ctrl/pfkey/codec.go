@@ -29,6 +29,6 @@ func DetectDialect(b []byte) (d Dialect, ok bool) {
 
 // CheckRequest applies the checks FreeBSD's key_parse and Linux's
 // pfkey_process make on a message a client sent, before dispatch.
-func CheckRequest(d Dialect, m *Msg, wireLen int) error {
+func CheckRequest(d Dialect, m *Msg) error {
 	return Errorf(syscall.ENOSYS, "not yet implemented")
 }
