@@ -6,7 +6,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"go.uber.org/zap"
 )
@@ -103,7 +102,8 @@ func (c *Conn) Close() {
 	})
 }
 
-// readLoop hands each datagram to the handler until the peer leaves.
+// readLoop hands the datagrams to the handler, as many at a time as the
+// client has already sent (up to maxBatch), until the peer leaves.
 func (c *Conn) readLoop() {
 	defer c.s.wg.Done()
 	defer func() {
@@ -111,24 +111,21 @@ func (c *Conn) readLoop() {
 		c.s.drop(c)
 		c.s.h.Closed(c)
 	}()
-	// Untouched pages of the buffer cost no memory. A zero-length
-	// datagram reads as end of file (Go's rule for SOCK_SEQPACKET) and
-	// ends the connection.
-	buf := make([]byte, MaxMessage)
+	r, err := newReader(c.nc)
+	if err != nil {
+		c.s.log.Warn("pfkey reader", zap.Uint64("conn", c.id), zap.Error(err))
+		return
+	}
 	for {
-		n, _, flags, _, err := c.nc.ReadMsgUnix(buf, nil)
+		msgs, err := r.next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				c.s.log.Debug("pfkey read", zap.Uint64("conn", c.id), zap.Error(err))
 			}
 			return
 		}
-		if flags&syscall.MSG_TRUNC != 0 {
-			// Longer than any PF_KEY message: the length check fails.
-			n = len(buf)
-		}
-		c.s.h.Message(c, buf[:n])
-		clear(buf[:n])
+		c.s.h.Messages(c, msgs)
+		r.wipe()
 	}
 }
 

@@ -98,7 +98,7 @@ func TestRefusesDisallowedUID(t *testing.T) {
 	}
 	defer ok.Close()
 	ok.Write([]byte("hi"))
-	if got := recv(t, ok); string(got) != "hi" {
+	if got := readMsg(t, ok); string(got) != "hi" {
 		t.Errorf("allowed uid got %q", got)
 	}
 	byGID := listen(t, newEcho(), Config{Path: filepath.Join(dir, "gid.sock"), Mode: 0o666, AllowGIDs: []uint32{4321}})
@@ -108,7 +108,7 @@ func TestRefusesDisallowedUID(t *testing.T) {
 	}
 	defer g.Close()
 	g.Write([]byte("hi"))
-	if got := recv(t, g); string(got) != "hi" {
+	if got := readMsg(t, g); string(got) != "hi" {
 		t.Errorf("allowed gid got %q", got)
 	}
 

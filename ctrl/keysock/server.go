@@ -44,11 +44,12 @@ type Cred struct {
 }
 
 // Handler gives the PF_KEY semantics. Opened and Closed bracket a
-// connection; Message runs on the connection's own goroutine, one message
-// at a time, and msg is valid (and wiped) only until it returns.
+// connection; Messages runs on the connection's own goroutine with the
+// datagrams that have arrived (one or more, in order), which are valid,
+// and are wiped, only until it returns.
 type Handler interface {
 	Opened(c *Conn)
-	Message(c *Conn, msg []byte)
+	Messages(c *Conn, msgs [][]byte)
 	Closed(c *Conn)
 }
 

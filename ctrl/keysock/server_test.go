@@ -30,7 +30,13 @@ func (e *echo) Closed(c *Conn) {
 	e.closed <- c.ID()
 }
 
-func (e *echo) Message(c *Conn, msg []byte) {
+func (e *echo) Messages(c *Conn, msgs [][]byte) {
+	for _, m := range msgs {
+		e.message(c, m)
+	}
+}
+
+func (e *echo) message(c *Conn, msg []byte) {
 	if bytes.HasPrefix(msg, []byte("dump")) && len(msg) == 8 {
 		n := binary.BigEndian.Uint32(msg[4:])
 		for i := range n {
@@ -81,7 +87,7 @@ func dial(t *testing.T, path string) *net.UnixConn {
 	return c
 }
 
-func recv(t *testing.T, c *net.UnixConn) []byte {
+func readMsg(t *testing.T, c *net.UnixConn) []byte {
 	t.Helper()
 	buf := make([]byte, MaxMessage)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -100,18 +106,18 @@ func TestEchoAndBroadcast(t *testing.T) {
 	for range 3 {
 		x := dial(t, s.Path())
 		x.Write([]byte("hi"))
-		recv(t, x)
+		readMsg(t, x)
 		cs = append(cs, x)
 	}
 	a, b, c := cs[0], cs[1], cs[2]
-	recv(t, a) // b's and c's hi
-	recv(t, a)
-	recv(t, b) // c's hi
+	readMsg(t, a) // b's and c's hi
+	readMsg(t, a)
+	readMsg(t, b) // c's hi
 	if _, err := a.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	for _, x := range []*net.UnixConn{a, b, c} {
-		if got := recv(t, x); string(got) != "hello" {
+		if got := readMsg(t, x); string(got) != "hello" {
 			t.Errorf("got %q", got)
 		}
 	}
@@ -130,7 +136,7 @@ func TestMessageBoundariesAndLarge(t *testing.T) {
 		}
 	}
 	for _, want := range []int{1, 70000, 2} {
-		if got := recv(t, a); len(got) != want {
+		if got := readMsg(t, a); len(got) != want {
 			t.Errorf("got %d bytes, want %d", len(got), want)
 		}
 	}
@@ -192,7 +198,7 @@ func TestStreamWhileOthersServed(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	for range 100 {
 		fast.Write([]byte("ping"))
-		if got := recv(t, fast); string(got) != "ping" {
+		if got := readMsg(t, fast); string(got) != "ping" {
 			t.Fatalf("fast client got %q", got)
 		}
 	}
@@ -222,10 +228,10 @@ func TestBroadcastNeverBlocks(t *testing.T) {
 	s := listen(t, h, Config{QueueLen: 4})
 	idle, talker := dial(t, s.Path()), dial(t, s.Path())
 	idle.Write([]byte("hi"))
-	recv(t, idle)
+	readMsg(t, idle)
 	for range 5000 {
 		talker.Write([]byte("x"))
-		recv(t, talker)
+		readMsg(t, talker)
 	}
 	h.mu.Lock()
 	var dropped uint64
@@ -248,7 +254,7 @@ func TestCloseDisconnectsClients(t *testing.T) {
 	go s.Serve()
 	c := dial(t, path)
 	c.Write([]byte("hi"))
-	recv(t, c)
+	readMsg(t, c)
 	s.Close()
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 16)); err == nil {
