@@ -79,19 +79,27 @@ func (c *Conn) send(m outMsg) error {
 // TrySend queues msg if there is room and reports whether it did; a
 // message that finds the queue full is dropped and counted (broadcasts).
 // msg may be shared between connections and must not change afterwards.
-func (c *Conn) TrySend(msg []byte) bool {
+func (c *Conn) TrySend(msg []byte) bool { return c.trySend(outMsg{b: msg}) }
+
+// TrySendKeyed is TrySend for a message carrying key material, not shared:
+// it is wiped once written or dropped.
+func (c *Conn) TrySendKeyed(msg []byte) bool { return c.trySend(outMsg{b: msg, wipe: true}) }
+
+func (c *Conn) trySend(m outMsg) bool {
 	select {
 	case <-c.done:
-		return false
 	default:
+		select {
+		case c.q <- m:
+			return true
+		default:
+			c.dropped.Add(1)
+		}
 	}
-	select {
-	case c.q <- outMsg{b: msg}:
-		return true
-	default:
-		c.dropped.Add(1)
-		return false
+	if m.wipe {
+		clear(m.b)
 	}
+	return false
 }
 
 // Close disconnects the client; queued messages are discarded.
