@@ -157,4 +157,3 @@ func runSetkey(t *testing.T, stdin string, args ...string) (int, string, string)
 func errnoReply(req *pfkey.Msg, e syscall.Errno) []*pfkey.Msg {
 	return []*pfkey.Msg{pfkey.ErrorReply(req.Header, e)}
 }
-
