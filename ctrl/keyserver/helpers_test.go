@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,24 +59,25 @@ type tclient struct {
 	buf []byte
 }
 
-var nextPID uint32 = 1000
+var nextPID atomic.Uint32
 
 // dial connects and makes a round trip, so the server knows the client
 // before the test goes on.
-func (e *env) dial(d pfkey.Dialect) *tclient {
-	e.t.Helper()
+func (e *env) dial(d pfkey.Dialect) *tclient { return dialTB(e.t, e, d) }
+
+func dialTB(t testing.TB, e *env, d pfkey.Dialect) *tclient {
+	t.Helper()
 	nc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: e.sock.Path(), Net: "unixpacket"})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() { nc.Close() })
-	nextPID++
-	c := &tclient{t: e.t, c: nc, d: d, pid: nextPID, buf: make([]byte, keysock.MaxMessage)}
+	t.Cleanup(func() { nc.Close() })
+	c := &tclient{t: t, c: nc, d: d, pid: nextPID.Add(1), buf: make([]byte, keysock.MaxMessage)}
 	// An SPDGET of id 0 fails (ENOENT) to the requester only.
 	r := c.roundTrip(&pfkey.Msg{Header: pfkey.Header{Type: pfkey.MsgSPDGet},
 		Policy: &pfkey.Policy{Type: pfkey.PolicyIPsec, Dir: pfkey.DirOutbound}})
 	if r.Errno != syscall.ENOENT {
-		e.t.Fatalf("handshake: errno %v", r.Errno)
+		t.Fatalf("handshake: errno %v", r.Errno)
 	}
 	return c
 }
