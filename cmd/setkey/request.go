@@ -149,11 +149,11 @@ func addRequest(d pfkey.Dialect, m *pfkey.Msg, sa *setkey.SA) error {
 	if len(c.AuthKey) > 0 {
 		m.AuthKey = &pfkey.Key{Bits: uint16(len(c.AuthKey) * 8), Data: append([]byte(nil), c.AuthKey...)}
 	}
-	if l := c.Hard; !l.IsZero() {
-		m.LifetimeHard = &pfkey.Lifetime{Bytes: l.Bytes, AddTime: uint64(l.AddTime.Seconds())}
-	}
-	if l := c.Soft; !l.IsZero() {
-		m.LifetimeSoft = &pfkey.Lifetime{Bytes: l.Bytes, AddTime: uint64(l.AddTime.Seconds())}
+	// key.c takes HARD and SOFT only together: a lone -lh or -ls gets the
+	// other as zero (no limit), where FreeBSD's setkey fails with EINVAL.
+	if !c.Hard.IsZero() || !c.Soft.IsZero() {
+		m.LifetimeHard = &pfkey.Lifetime{Bytes: c.Hard.Bytes, AddTime: uint64(c.Hard.AddTime.Seconds())}
+		m.LifetimeSoft = &pfkey.Lifetime{Bytes: c.Soft.Bytes, AddTime: uint64(c.Soft.AddTime.Seconds())}
 	}
 	addresses(m, sa)
 	if c.NATT {

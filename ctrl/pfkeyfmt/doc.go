@@ -14,6 +14,10 @@
 // policy priority other than the default prints as ipsec-tools does
 // ("out prio def + 10 ipsec"), since FreeBSD has none to print.
 //
+// Messages decoded in the Linux dialect print with FreeBSD's meaning too:
+// the replay window in octets (Linux counts packets) and scope=global
+// (Linux has no scope field).
+//
 // Times print in the Printer's location like ctime(3); the clock is
 // injectable so output can be compared in tests.
 package pfkeyfmt

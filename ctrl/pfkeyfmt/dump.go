@@ -115,8 +115,13 @@ func (p *Printer) sa(b *strings.Builder, m *pfkey.Msg) {
 		b.WriteString("\n")
 	}
 
+	// FreeBSD prints the window in octets (SA_REPLAY's packets >> 3); a
+	// Linux sadb_sa_replay counts packets and is converted.
 	replay := uint32(m.SA.Replay)
-	if m.SAReplay != nil {
+	switch {
+	case p.dialect() == pfkey.Linux:
+		replay = (replay + 7) / 8
+	case m.SAReplay != nil:
 		replay = m.SAReplay.Replay >> 3
 	}
 	fmt.Fprintf(b, "\tseq=0x%08x replay=%d flags=0x%08x ", m.SA2.Sequence, replay, m.SA.Flags)
@@ -190,7 +195,11 @@ func (p *Printer) policy(b *strings.Builder, m *pfkey.Msg) {
 	if h := m.LifetimeHard; h != nil {
 		fmt.Fprintf(b, "\tlifetime: %d(s) validtime: %d(s)\n", h.AddTime, h.UseTime)
 	}
-	fmt.Fprintf(b, "\tspid=%d seq=%d pid=%d scope=%s \n", m.Policy.ID, m.Seq, m.PID, scopeName(m.Policy.Scope))
+	scope := m.Policy.Scope
+	if p.dialect() == pfkey.Linux {
+		scope = pfkey.ScopeGlobal // Linux has no scope field; its SPD is global
+	}
+	fmt.Fprintf(b, "\tspid=%d seq=%d pid=%d scope=%s \n", m.Policy.ID, m.Seq, m.PID, scopeName(scope))
 	fmt.Fprintf(b, "\trefcnt=%d\n", m.Reserved)
 }
 

@@ -247,3 +247,29 @@ func TestRequestReqIDAboveManualMax(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// A Linux reply counts the replay window in packets and has no scope: both
+// print with FreeBSD's meaning.
+func TestLinuxDialectPrintsFreeBSDMeaning(t *testing.T) {
+	sa := &pfkey.Msg{
+		Header: pfkey.Header{Version: 2, Type: pfkey.MsgDump, SAType: pfkey.SATypeESP},
+		SA:     &pfkey.SA{SPI: 4096, Replay: 32, State: pfkey.SAStateMature, Encrypt: pfkey.EAlgAESGCM16},
+		SA2:    &pfkey.SA2{Mode: pfkey.ModeTransport},
+		Src:    addr("10.0.0.1", 0),
+		Dst:    addr("10.0.0.2", 0),
+	}
+	pol := &pfkey.Msg{Src: addr("10.0.0.1", 0), Dst: addr("10.0.0.2", 0),
+		Policy: &pfkey.Policy{Type: pfkey.PolicyNone, Dir: pfkey.DirInbound}}
+	var b bytes.Buffer
+	p := printer(pfkey.Linux)
+	p.SA(&b, sa)
+	p.Policy(&b, pol)
+	want := "10.0.0.1 10.0.0.2\n" +
+		"\tesp mode=transport spi=4096(0x00001000) reqid=0(0x00000000)\n" +
+		"\tseq=0x00000000 replay=4 flags=0x00000000 state=mature \n" +
+		"\tsadb_seq=0 pid=0 refcnt=0\n" +
+		"10.0.0.1[any] 10.0.0.2[any] any\n\tin none\n\tspid=0 seq=0 pid=0 scope=global \n\trefcnt=0\n"
+	if b.String() != want {
+		t.Errorf("got:\n%q\nwant:\n%q", b.String(), want)
+	}
+}
