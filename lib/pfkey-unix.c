@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -88,6 +89,31 @@ fail:
 	return -1;
 }
 
+/* Sockets made here, by descriptor: the inode of each, so a descriptor
+ * closed and reused for another socket is not mistaken for one of ours. */
+#define TRACKED 4096
+static ino_t tracked[TRACKED];
+
+static void track(int fd)
+{
+	struct stat st;
+
+	if (fd >= 0 && fd < TRACKED && fstat(fd, &st) == 0)
+		__atomic_store_n(&tracked[fd], st.st_ino, __ATOMIC_RELEASE);
+}
+
+/* is_pfkey reports whether fd is a socket this library made. */
+static int is_pfkey(int fd)
+{
+	struct stat st;
+	ino_t ino;
+
+	if (fd < 0 || fd >= TRACKED)
+		return 0;
+	ino = __atomic_load_n(&tracked[fd], __ATOMIC_ACQUIRE);
+	return ino != 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == ino;
+}
+
 int socket(int domain, int type, int protocol)
 {
 	static socket_fn cached;
@@ -102,28 +128,12 @@ int socket(int domain, int type, int protocol)
 			return -1;
 		}
 	}
-	if (domain == PF_KEY && (type & ~flags) == SOCK_RAW && protocol == PF_KEY_V2)
-		return pfkey_socket(real, flags);
+	if (domain == PF_KEY && (type & ~flags) == SOCK_RAW && protocol == PF_KEY_V2) {
+		int fd = pfkey_socket(real, flags);
+		track(fd);
+		return fd;
+	}
 	return real(domain, type, protocol);
-}
-
-/* is_pfkey reports whether fd is a SOCK_SEQPACKET Unix socket connected to
- * $PFKEY_SOCKET, that is one this library made. */
-static int is_pfkey(int fd)
-{
-	struct sockaddr_un want, peer;
-	socklen_t wlen, plen = sizeof(peer);
-	int type = 0;
-	socklen_t tlen = sizeof(type);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET)
-		return 0;
-	if (fill_addr(&want, &wlen) < 0)
-		return 0;
-	memset(&peer, 0, sizeof(peer));
-	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 || peer.sun_family != AF_UNIX)
-		return 0;
-	return strncmp(peer.sun_path, want.sun_path, sizeof(peer.sun_path)) == 0;
 }
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)

@@ -6,6 +6,7 @@ package shimtest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,10 +14,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fastipsec/fastipsec/ctrl"
+	"github.com/fastipsec/fastipsec/ctrl/keyserver"
+	"github.com/fastipsec/fastipsec/ctrl/keysock"
 )
 
 // build compiles the shim (warnings are errors) and the test client.
@@ -167,6 +173,7 @@ ADD type=3 errno=0 satype=3 exts=1(spi=0x00001000),5,6,19,9
 GET type=5 errno=0 satype=3 exts=1(spi=0x00001000),5,6
 nonblock recv=-1 eagain=1
 inet untouched=1
+reused fd=1 untouched=1
 `
 	if got != want {
 		t.Errorf("client output:\n%s\nwant:\n%s", got, want)
@@ -193,4 +200,58 @@ func TestShimNoServer(t *testing.T) {
 	if want := "FAIL socket: No such file or directory\n"; string(out) != want {
 		t.Errorf("got %q, want %q", out, want)
 	}
+}
+
+// realServer runs ipsecd's PF_KEY server (keysock + keyserver over a
+// Manager) in-process and returns its socket path.
+func realServer(t *testing.T) string {
+	t.Helper()
+	m := ctrl.NewManager(nil)
+	ks, err := keyserver.New(m, "auto", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := keysock.Listen(keysock.Config{Path: filepath.Join(t.TempDir(), "pfkey.sock")}, ks, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { m.Run(ctx); done <- struct{}{} }()
+	go func() { sock.Serve(); done <- struct{}{} }()
+	t.Cleanup(func() {
+		cancel()
+		sock.Close()
+		<-done
+		<-done
+	})
+	return sock.Path()
+}
+
+// checkRealReplies checks the client's lines against a real server: the
+// SUPPORTED lists for REGISTER, the ADD accepted, and GET returning the SA
+// (SPI 0x1000) with its encryption key.
+func checkRealReplies(t *testing.T, got string) {
+	t.Helper()
+	for _, re := range []string{
+		`(?m)^socket cloexec=1$`,
+		`(?m)^setsockopt ok$`,
+		`(?m)^REGISTER type=7 errno=0 satype=3 exts=(14,15|15,14)$`,
+		`(?m)^ADD type=3 errno=0 satype=3 exts=.*1\(spi=0x00001000\)`,
+		`(?m)^GET type=5 errno=0 satype=3 exts=.*1\(spi=0x00001000\).*\b9\b`,
+		`(?m)^nonblock recv=-1 eagain=1$`,
+		`(?m)^inet untouched=1$`,
+		`(?m)^reused fd=1 untouched=1$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(got) {
+			t.Errorf("client output lacks %s:\n%s", re, got)
+		}
+	}
+}
+
+func TestShimAgainstKeyServer(t *testing.T) {
+	shim, client := build(t)
+	out := runClient(t, shim, client, realServer(t))
+	t.Log(out)
+	checkRealReplies(t, out)
 }

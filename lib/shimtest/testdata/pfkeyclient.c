@@ -168,7 +168,7 @@ int main(void)
 	uint8_t out[512], in[65536];
 	size_t n;
 	ssize_t r;
-	int fd, nb, inet, one = 1, size = 1 << 20;
+	int fd, nb, inet, pair[2], one = 1, size = 1 << 20;
 	struct pollfd pfd;
 	struct iovec iov;
 	struct msghdr mh;
@@ -230,6 +230,14 @@ int main(void)
 	r = setsockopt(inet, SOL_IP, 1234, &one, sizeof(one));
 	printf("inet untouched=%d\n", r < 0);
 	close(inet);
+
+	/* A descriptor of ours closed and reused by another socket is not ours. */
 	close(fd);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) < 0)
+		die("socketpair");
+	r = setsockopt(pair[0], SOL_IP, 1234, &one, sizeof(one));
+	printf("reused fd=%d untouched=%d\n", pair[0] == fd, r < 0);
+	close(pair[0]);
+	close(pair[1]);
 	return 0;
 }
