@@ -235,14 +235,14 @@ func (m *Msg) ReplayWindow(d Dialect) uint32 {
 // SetReplayWindow stores a window of packets in m.SA (which must be
 // non-nil) the way the dialect's kernel reports it: FreeBSD rounds up to
 // bytes and, above 255 bytes, writes 255 and adds SA_REPLAY with the
-// packet count (key_setdumpsa); Linux writes the count, capped at 255.
+// packet count rounded up to a byte (key_setdumpsa); Linux writes the count, capped at 255.
 func (m *Msg) SetReplayWindow(d Dialect, packets uint32) {
 	m.SAReplay = nil
 	if d == FreeBSD {
 		bytes := (uint64(packets) + 7) / 8
 		if bytes > 255 {
 			m.SA.Replay = 255
-			m.SAReplay = &SAReplay{Replay: uint32(bytes * 8)}
+			m.SAReplay = &SAReplay{Replay: uint32(min(bytes*8, 0xffffffff&^7))}
 			return
 		}
 		m.SA.Replay = uint8(bytes)
