@@ -37,7 +37,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return err
 	}
 	ipsecStats := stage.NewStats()
-	deps := stage.Deps{SAD: mgr.SAD, SPD: mgr.SPD, Knobs: mgr.Knobs, Stats: ipsecStats}
+	deps := stage.Deps{SAD: mgr.SAD, SPD: mgr.SPD, Knobs: mgr.Knobs, Stats: ipsecStats, Acquire: mgr.Acquire}
 	ecfg.Inbound = []engine.StageFactory{stage.Inbound(deps)}
 	ecfg.Outbound = []engine.StageFactory{stage.Outbound(deps)}
 	e, err := engine.New(ecfg)
@@ -62,6 +62,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		logStats(log, e, time.Since(start))
 		return nil
 	}
+	stopPFKey, err := startPFKey(cfg, mgr, log)
+	if err != nil {
+		return err
+	}
+	defer stopPFKey()
 	if err := e.Start(); err != nil {
 		return err
 	}
