@@ -517,6 +517,39 @@ var (
 	}}
 )
 
+// strongSwan's add_sa extensions (see the ADD goldens).
+var (
+	ssSA = frag{`
+		02 00 01 00   # len=2, exttype=1 SA
+		c0 ff ee 01   # spi=0xc0ffee01
+		20 00 00 14   # replay=32, state=0 (not set), auth=NONE, encrypt=20 AES-GCM-16
+		00 00 00 00   # flags`, ExtSA, func(m *Msg) { m.SA = &SA{SPI: 0xc0ffee01, Replay: 32, Encrypt: EAlgAESGCM16} }}
+	fbSrcSS = frag{`
+		03 00 05 00   # len=3, ADDRESS_SRC
+		00 00 00 00   # proto=0, prefixlen=0
+		10 02 00 00   # sin_len=16, AF_INET, port=0
+		c0 00 02 01   # 192.0.2.1
+		00 00 00 00 00 00 00 00`, ExtAddressSrc, func(m *Msg) { m.Src = &Address{Addr: hostA} }}
+	fbDstSS = frag{`
+		03 00 06 00   # len=3, ADDRESS_DST
+		00 00 00 00
+		10 02 00 00
+		c6 33 64 01   # 198.51.100.1
+		00 00 00 00 00 00 00 00`, ExtAddressDst, func(m *Msg) { m.Dst = &Address{Addr: hostB} }}
+	lxSrcSS = frag{`
+		03 00 05 00   # len=3, ADDRESS_SRC
+		00 00 00 00   # proto=0, prefixlen=0
+		02 00 00 00   # AF_INET (16 bits), port=0
+		c0 00 02 01
+		00 00 00 00 00 00 00 00`, ExtAddressSrc, func(m *Msg) { m.Src = &Address{Addr: hostA} }}
+	lxDstSS = frag{`
+		03 00 06 00
+		00 00 00 00
+		02 00 00 00
+		c6 33 64 01
+		00 00 00 00 00 00 00 00`, ExtAddressDst, func(m *Msg) { m.Dst = &Address{Addr: hostB} }}
+)
+
 type golden struct {
 	name  string
 	d     Dialect
@@ -537,10 +570,12 @@ var goldens = []golden{
 	{"fb UPDATE NAT-T with new addresses", FreeBSD, "02 02 00 03 21 00 00 00 02 00 00 00 e8 03 00 00 # UPDATE ESP len=33",
 		hdrOf(MsgUpdate, SATypeESP, 33, 2, 1000),
 		[]frag{fbSABig, fSA2, fbSrc, fbDst, fbSAReplay, fEncKey, fNATTType, fSport, fDport, fbOAI, fbOAR, fbFrag, fbNewSrc, fbNewDst}},
-	// What strongSwan's kernel_pfkey add_sa sends for an AES-GCM-16 ESP tunnel SA behind NAT.
+	// What strongSwan's kernel_pfkey add_sa (5.2) sends for an AES-GCM-16 ESP tunnel SA behind NAT:
+	// SA (state left 0, replay min(window, 32)), SA2 (mode, reqid), SRC and DST with proto 0,
+	// prefixlen 0 and no port, SOFT and HARD lifetimes, the key, then NAT_T_TYPE, SPORT, DPORT.
 	{"fb ADD strongSwan AES-GCM NAT-T", FreeBSD, "02 03 00 03 1b 00 00 00 2a 00 00 00 e8 03 00 00 # ADD ESP len=27 seq=42",
 		hdrOf(MsgAdd, SATypeESP, 27, 42, 1000),
-		[]frag{fbSA, fSA2, fbSrc, fbDst, fSoft, fHard, fEncKey, fNATTType, fSport, fDport}},
+		[]frag{ssSA, fSA2, fbSrcSS, fbDstSS, fSoft, fHard, fEncKey, fNATTType, fSport, fDport}},
 	{"fb DELETE IPv6", FreeBSD, "02 04 00 03 0e 00 00 00 03 00 00 00 e8 03 00 00 # DELETE ESP len=14",
 		hdrOf(MsgDelete, SATypeESP, 14, 3, 1000), []frag{fbSA, fbSrc6, fbDst6}},
 	{"fb GET reply", FreeBSD, "02 05 00 03 1a 00 00 00 04 00 00 00 e8 03 00 00 # GET ESP len=26",
@@ -562,8 +597,9 @@ var goldens = []golden{
 	{"fb X_SPDUPDATE IPv6", FreeBSD, "02 0d 00 00 17 00 00 00 05 00 00 00 e8 03 00 00 # X_SPDUPDATE len=23",
 		hdrOf(MsgSPDUpdate, SATypeUnspec, 23, 5, 1000), []frag{fbSrcNet6, fbDstNet6, fbPolicyTunnel6}},
 	// setkey: spdadd 10.0.0.0/24 10.0.1.0/24 any -P out ipsec esp/tunnel/192.0.2.1-198.51.100.1/require;
+	// KAME setkey's setkeymsg_spdaddr: seq 0, pid getpid(), the policy first, then SRC and DST.
 	{"fb X_SPDADD setkey", FreeBSD, "02 0e 00 00 0f 00 00 00 00 00 00 00 e8 03 00 00 # X_SPDADD len=15",
-		hdrOf(MsgSPDAdd, SATypeUnspec, 15, 0, 1000), []frag{fbSrcNet, fbDstNet, fbPolicyTunnel}},
+		hdrOf(MsgSPDAdd, SATypeUnspec, 15, 0, 1000), []frag{fbPolicyTunnel, fbSrcNet, fbDstNet}},
 	{"fb X_SPDDELETE", FreeBSD, "02 0f 00 00 0a 00 00 00 00 00 00 00 e8 03 00 00 # X_SPDDELETE len=10",
 		hdrOf(MsgSPDDelete, SATypeUnspec, 10, 0, 1000), []frag{fbSrcNet, fbDstNet, fPolicyID}},
 	{"fb X_SPDGET", FreeBSD, "02 10 00 00 04 00 00 00 00 00 00 00 e8 03 00 00 # X_SPDGET len=4",
@@ -587,10 +623,10 @@ var goldens = []golden{
 	{"lx UPDATE", Linux, "02 02 00 03 22 00 00 00 02 00 00 00 e8 03 00 00 # UPDATE ESP len=34",
 		hdrOf(MsgUpdate, SATypeESP, 34, 2, 1000),
 		[]frag{lxSANoECN, fSA2, lxSrc, lxDst, fSoft, fHard, fAuthKey, fEncKey, lxOA, lxSecCtx}},
-	// strongSwan's kernel_pfkey add_sa on Linux: AES-GCM-16 ESP tunnel SA with NAT-T.
+	// strongSwan's kernel_pfkey add_sa on Linux: the same SA, Linux sockaddrs.
 	{"lx ADD strongSwan AES-GCM NAT-T", Linux, "02 03 00 03 1b 00 00 00 2a 00 00 00 e8 03 00 00 # ADD ESP len=27 seq=42",
 		hdrOf(MsgAdd, SATypeESP, 27, 42, 1000),
-		[]frag{lxSA, fSA2, lxSrc, lxDst, fSoft, fHard, fEncKey, fNATTType, fSport, fDport}},
+		[]frag{ssSA, fSA2, lxSrcSS, lxDstSS, fSoft, fHard, fEncKey, fNATTType, fSport, fDport}},
 	{"lx DELETE IPv6", Linux, "02 04 00 03 0e 00 00 00 03 00 00 00 e8 03 00 00 # DELETE len=14",
 		hdrOf(MsgDelete, SATypeESP, 14, 3, 1000), []frag{lxSA, lxSrc6, lxDst6}},
 	{"lx GET reply", Linux, "02 05 00 03 1c 00 00 00 04 00 00 00 e8 03 00 00 # GET len=28",
@@ -613,7 +649,7 @@ var goldens = []golden{
 		hdrOf(MsgSPDUpdate, SATypeUnspec, 25, 5, 1000), []frag{lxSrcNet6, lxDstNet6, lxPolicyTunnel6}},
 	// ipsec-tools setkey on Linux: the same spdadd as above.
 	{"lx X_SPDADD setkey", Linux, "02 0e 00 00 10 00 00 00 00 00 00 00 e8 03 00 00 # X_SPDADD len=16",
-		hdrOf(MsgSPDAdd, SATypeUnspec, 16, 0, 1000), []frag{lxSrcNet, lxDstNet, lxPolicyTunnel}},
+		hdrOf(MsgSPDAdd, SATypeUnspec, 16, 0, 1000), []frag{lxPolicyTunnel, lxSrcNet, lxDstNet}},
 	{"lx X_SPDDELETE", Linux, "02 0f 00 00 0a 00 00 00 00 00 00 00 e8 03 00 00",
 		hdrOf(MsgSPDDelete, SATypeUnspec, 10, 0, 1000), []frag{lxSrcNet, lxDstNet, fPolicyID}},
 	{"lx X_SPDGET", Linux, "02 10 00 00 04 00 00 00 00 00 00 00 e8 03 00 00",

@@ -47,7 +47,8 @@ func TestMalformed(t *testing.T) {
 		return goldenWire(t, "lx FLUSH")
 	}
 	// Offsets in the ADD goldens: header 0, SA 16, SA2 32, SRC 48 (sockaddr at 56), DST 72.
-	// In the SPDADD goldens: SRC 16, DST 40, X_POLICY 64, first ipsecrequest 80.
+	// In the SPDADD goldens: X_POLICY 16, first ipsecrequest 32, its sockaddrs at
+	// 40 and 56 (FreeBSD) or 48 and 64 (Linux), then SRC and DST.
 	mut := func(b []byte, f func([]byte)) []byte { f(b); return b }
 
 	cases := []struct {
@@ -103,22 +104,23 @@ func TestMalformed(t *testing.T) {
 			16, 2, 0, 0, 1, 2, 3, 4), syscall.EINVAL},
 		{"sensitivity bitmap lengths", Linux, withExt(flush(Linux), 2, 0, 12, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0), syscall.EINVAL},
 		{"proposal with half a comb", FreeBSD, withExt(flush(FreeBSD), 2, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), syscall.EINVAL},
-		{"ipsecrequest len below header fb", FreeBSD, mut(fbSPD(), func(b []byte) { b[80] = 4 }), syscall.EINVAL},
-		{"ipsecrequest len beyond ext fb", FreeBSD, mut(fbSPD(), func(b []byte) { b[80] = 48 }), syscall.EINVAL},
-		{"ipsecrequest len not 8-aligned lx", Linux, mut(lxSPD(), func(b []byte) { b[80] = 44 }), syscall.EINVAL},
-		{"ipsecrequest len 16 on FreeBSD leaves a 24-byte tail", FreeBSD, mut(fbSPD(), func(b []byte) { b[80] = 16 }), syscall.EINVAL},
-		{"ipsecrequest sa_len 255", FreeBSD, mut(fbSPD(), func(b []byte) { b[88] = 255 }), syscall.EINVAL},
-		{"ipsecrequest mixed families lx", Linux, mut(lxSPD(), func(b []byte) { b[112] = 10 }), syscall.EINVAL},
-		{"ipsecrequest unknown family lx", Linux, mut(lxSPD(), func(b []byte) { b[96] = 7 }), syscall.EINVAL},
+		{"ipsecrequest len below header fb", FreeBSD, mut(fbSPD(), func(b []byte) { b[32] = 4 }), syscall.EINVAL},
+		{"ipsecrequest len beyond ext fb", FreeBSD, mut(fbSPD(), func(b []byte) { b[32] = 48 }), syscall.EINVAL},
+		{"ipsecrequest len not 8-aligned lx", Linux, mut(lxSPD(), func(b []byte) { b[32] = 44 }), syscall.EINVAL},
+		{"ipsecrequest len 16 on FreeBSD holds half a sockaddr", FreeBSD, mut(fbSPD(), func(b []byte) { b[32] = 16 }), syscall.EINVAL},
+		{"ipsecrequest sa_len 255", FreeBSD, mut(fbSPD(), func(b []byte) { b[40] = 255 }), syscall.EINVAL},
+		{"ipsecrequest mixed families lx", Linux, mut(lxSPD(), func(b []byte) { b[64] = 10 }), syscall.EINVAL},
+		{"ipsecrequest unknown family lx", Linux, mut(lxSPD(), func(b []byte) { b[48] = 7 }), syscall.EINVAL},
 		{"ipsecrequest read with the other header size", Linux, append(fbSPD()[:0:0], fbSPD()...), syscall.EINVAL},
 		{"sec_ctx length mismatch", Linux, withExt(flush(Linux), 2, 0, 24, 0, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0), syscall.EINVAL},
 		{"filter family 7", Linux, withExt(flush(Linux), 5, 0, 26, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0), syscall.EINVAL},
 		{"filter prefix 33", Linux, withExt(flush(Linux), 5, 0, 26, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 33, 0), syscall.EINVAL},
-		{"kmaddress mixed families", Linux, withExt(flush(Linux), 6, 0, 25, 0, 0, 0, 0, 0,
-			2, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0,
-			10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), syscall.EINVAL},
+		{"kmaddress mixed families", Linux, withExt(flush(Linux), 7, 0, 25, 0, 0, 0, 0, 0,
+			2, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, // sockaddr_in
+			10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // sockaddr_in6
+			0, 0, 0, 0), syscall.EINVAL},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,6 +131,7 @@ func TestMalformed(t *testing.T) {
 			if m != nil {
 				t.Errorf("Decode returned a message with the error")
 			}
+			t.Log(err)
 			if got := ErrnoOf(err); got != c.errno {
 				t.Errorf("errno %v (%d), want %v (%d): %v", got, int(got), c.errno, int(c.errno), err)
 			}
