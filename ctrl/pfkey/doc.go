@@ -7,7 +7,7 @@
 // The flow in a server:
 //
 //	client bytes ──> DetectDialect (first message with a sockaddr; until then DefaultDialect)
-//	             ──> Decode(d, b) ──err──> ErrorReply(ParseHeader(b), ErrnoOf(err)) ──> Encode(d, ·)
+//	             ──> Decode(d, b) ──err──> h, _ := ParseHeader(b); Encode(d, ErrorReply(h, ErrnoOf(err)))
 //	                   │ *Msg
 //	                   ▼
 //	             CheckRequest(d, m) ──err──> ErrorReply(m.Header, ErrnoOf(err))

@@ -282,10 +282,10 @@ const (
 
 // Address families in the sockaddrs of each dialect.
 const (
-	FreeBSDAFInet  = 2
-	FreeBSDAFInet6 = 28
-	LinuxAFInet    = 2
-	LinuxAFInet6   = 10
+	FreeBSDAFInet  = 2  // AF_INET in FreeBSD's sa_family (8 bits)
+	FreeBSDAFInet6 = 28 // AF_INET6 in FreeBSD's sa_family
+	LinuxAFInet    = 2  // AF_INET in Linux's sa_family (16 bits, host order)
+	LinuxAFInet6   = 10 // AF_INET6 in Linux's sa_family
 )
 
 // Header is struct sadb_msg, the 16-byte base header of every message.
