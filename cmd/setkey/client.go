@@ -44,7 +44,7 @@ func (c *client) send(m *pfkey.Msg) error {
 		return err
 	}
 	defer clear(b)
-	c.trace(m.Header, b)
+	c.trace(b)
 	_, err = c.conn.Write(b)
 	return err
 }
@@ -95,13 +95,13 @@ func (c *client) recv() (*pfkey.Msg, pfkey.Dialect, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("invalid message from the PF_KEY server: %w", err)
 	}
-	c.trace(m.Header, b)
+	c.trace(b)
 	return m, d, nil
 }
 
 // trace prints a message for -v and -h.
-func (c *client) trace(h pfkey.Header, b []byte) {
-	if c.verbose != nil {
+func (c *client) trace(b []byte) {
+	if h, err := pfkey.ParseHeader(b); err == nil && c.verbose != nil {
 		pfkeyfmt.Header(c.verbose, h)
 		fmt.Fprintln(c.verbose)
 	}

@@ -167,7 +167,14 @@ func TestFlush(t *testing.T) {
 			t.Errorf("%s: status %d, out %q, err %q", args, status, out, errs)
 		}
 	}
-	got := f.requests()
+	// -v shows each message sent and received as kdebug_sadb's header.
+	status, out, _ := runSetkey(t, "", "-vF", "-S", f.path)
+	mine := "sadb_msg{ version=2 type=9 errno=0 satype=0\n  len=2 reserved=0 seq=0 pid=4242\n\n"
+	other := "sadb_msg{ version=2 type=9 errno=0 satype=0\n  len=2 reserved=0 seq=0 pid=1\n\n"
+	if want := mine + other + mine; status != 0 || out != want {
+		t.Errorf("-vF: status %d, out %q, want %q", status, out, want)
+	}
+	got := f.requests()[:2]
 	if len(got) != 2 || got[0][1] != byte(pfkey.MsgFlush) || got[1][1] != byte(pfkey.MsgSPDFlush) {
 		t.Errorf("requests %x, want FLUSH then SPDFLUSH", got)
 	}
