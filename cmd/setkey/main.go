@@ -227,6 +227,7 @@ func printReply(w io.Writer, o *options, r *pfkey.Msg, d pfkey.Dialect) {
 // command; failures print "The result of line N: ..." and make the exit
 // status 1, as the rest still runs.
 func script(c *client, o *options, cmds []setkey.Command, out *bufio.Writer) int {
+	defer wipeCommands(cmds)
 	status := 0
 	for _, st := range saTypes(cmds) {
 		if err := register(c, st); err != nil {
@@ -248,6 +249,16 @@ func script(c *client, o *options, cmds []setkey.Command, out *bufio.Writer) int
 		}
 	}
 	return status
+}
+
+// wipeCommands zeroes the keys the parsed script holds.
+func wipeCommands(cmds []setkey.Command) {
+	for _, cmd := range cmds {
+		if cmd.SA != nil {
+			clear(cmd.SA.Config.EncKey)
+			clear(cmd.SA.Config.AuthKey)
+		}
+	}
 }
 
 // saTypes lists the SA types the SA commands use, in first-use order.
