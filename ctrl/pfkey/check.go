@@ -19,7 +19,9 @@ import "syscall"
 //     SPDGET and SPDDELETE2;
 //   - SRC and DST have one family and, on FreeBSD, one upper-layer protocol
 //     (EINVAL); a SPIRANGE has Min <= Max (EINVAL);
-//   - a policy being installed has a known type and direction, and each of
+//   - a policy being installed or deleted by selector has a known direction
+//     (inbound, outbound, or forward: FreeBSD lacks it, fastipsec routes);
+//   - a policy being installed has a known type, and each of
 //     its ipsecrequests a known protocol (EPROTONOSUPPORT on FreeBSD,
 //     EINVAL on Linux), mode and level, with tunnel endpoints in tunnel
 //     mode; an IPsec policy has 1 to MaxRequests requests (EINVAL).
@@ -28,6 +30,9 @@ import "syscall"
 func CheckRequest(d Dialect, m *Msg) error {
 	if d != FreeBSD && d != Linux {
 		return Errorf(syscall.EINVAL, "invalid dialect %d", d)
+	}
+	if m == nil {
+		return Errorf(syscall.EINVAL, "nil message")
 	}
 	if d == FreeBSD && int(m.Len)*8 > FreeBSDMaxRequestLen {
 		return Errorf(syscall.ENOBUFS, "request of %d bytes exceeds %d", int(m.Len)*8, FreeBSDMaxRequestLen)
@@ -58,9 +63,16 @@ func CheckRequest(d Dialect, m *Msg) error {
 	switch m.Type {
 	case MsgSPDAdd, MsgSPDUpdate, MsgSPDSetIdx:
 		return checkPolicy(d, m.Policy)
+	case MsgSPDDelete:
+		if !validDir(m.Policy.Dir) {
+			return extErrorf(syscall.EINVAL, ExtPolicy, "X_POLICY: invalid direction %d", m.Policy.Dir)
+		}
 	}
 	return nil
 }
+
+// validDir: inbound, outbound or (fastipsec routes, so FreeBSD too) forward.
+func validDir(dir uint8) bool { return dir >= DirInbound && dir <= DirFwd }
 
 // MaxRequests is the most ipsecrequests a policy may carry in dialect d
 // (FreeBSD IPSEC_MAXREQ 4, Linux XFRM_MAX_DEPTH 6).
@@ -181,8 +193,7 @@ func checkPolicy(d Dialect, p *Policy) error {
 	if p.Type > maxType {
 		return bad(syscall.EINVAL, "invalid policy type %d", p.Type)
 	}
-	// FreeBSD has no forward direction; fastipsec routes, so both accept it.
-	if p.Dir < DirInbound || p.Dir > DirFwd {
+	if !validDir(p.Dir) {
 		return bad(syscall.EINVAL, "invalid direction %d", p.Dir)
 	}
 	if p.Type != PolicyIPsec {
@@ -232,11 +243,14 @@ func (m *Msg) ReplayWindow(d Dialect) uint32 {
 	return uint32(m.SA.Replay)
 }
 
-// SetReplayWindow stores a window of packets in m.SA (which must be
-// non-nil) the way the dialect's kernel reports it: FreeBSD rounds up to
+// SetReplayWindow stores a window of packets in m.SA (allocated if nil)
+// the way the dialect's kernel reports it: FreeBSD rounds up to
 // bytes and, above 255 bytes, writes 255 and adds SA_REPLAY with the
 // packet count rounded up to a byte (key_setdumpsa); Linux writes the count, capped at 255.
 func (m *Msg) SetReplayWindow(d Dialect, packets uint32) {
+	if m.SA == nil {
+		m.SA = &SA{}
+	}
 	m.SAReplay = nil
 	if d == FreeBSD {
 		bytes := (uint64(packets) + 7) / 8

@@ -105,6 +105,7 @@ func TestCheckRequestRejects(t *testing.T) {
 		{"tunnel without endpoints", "lx X_SPDADD setkey", func(m *Msg) {
 			m.Policy.Requests[0] = IPsecRequest{Proto: ProtoESP, Mode: ModeTunnel, Level: LevelRequire}
 		}, syscall.EINVAL},
+		{"SPDDELETE dir any", "fb X_SPDDELETE", func(m *Msg) { m.Policy.Dir = DirAny }, syscall.EINVAL},
 		{"over 2048 bytes fb", "fb FLUSH", func(m *Msg) { m.Len = 257 }, syscall.ENOBUFS},
 		{"MIGRATE on FreeBSD", "fb FLUSH", func(m *Msg) { m.Type = MsgMigrate }, syscall.EINVAL},
 	}
@@ -122,6 +123,12 @@ func TestCheckRequestRejects(t *testing.T) {
 	}
 	if err := CheckRequest(0, &Msg{}); ErrnoOf(err) != syscall.EINVAL {
 		t.Errorf("no dialect: %v", err)
+	}
+	if err := CheckRequest(Linux, nil); ErrnoOf(err) != syscall.EINVAL {
+		t.Errorf("nil message: %v", err)
+	}
+	if _, err := Encode(FreeBSD, nil); ErrnoOf(err) != syscall.EINVAL {
+		t.Errorf("Encode(nil): %v", err)
 	}
 }
 
@@ -155,6 +162,11 @@ func TestReplayWindow(t *testing.T) {
 	}
 	if (&Msg{}).ReplayWindow(Linux) != 0 {
 		t.Error("no SA")
+	}
+	m := &Msg{}
+	m.SetReplayWindow(Linux, 16)
+	if m.SA == nil || m.SA.Replay != 16 {
+		t.Error("SetReplayWindow without SA")
 	}
 }
 

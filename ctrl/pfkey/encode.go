@@ -29,6 +29,9 @@ func Append(d Dialect, dst []byte, m *Msg) ([]byte, error) {
 	if d != FreeBSD && d != Linux {
 		return dst, Errorf(syscall.EINVAL, "invalid dialect %d", d)
 	}
+	if m == nil {
+		return dst, Errorf(syscall.EINVAL, "nil message")
+	}
 	if m.Errno > 255 {
 		return dst, Errorf(syscall.EINVAL, "errno %d does not fit sadb_msg_errno", uint64(m.Errno))
 	}
