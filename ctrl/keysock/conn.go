@@ -124,6 +124,7 @@ func (c *Conn) readLoop() {
 		c.s.log.Warn("pfkey reader", zap.Uint64("conn", c.id), zap.Error(err))
 		return
 	}
+	defer r.close()
 	for {
 		msgs, err := r.next()
 		if err != nil {
@@ -137,26 +138,48 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// writeLoop writes queued messages until the connection closes.
+// writeLoop writes queued messages, as many per system call as are
+// queued (up to maxBatch), until the connection closes.
 func (c *Conn) writeLoop() {
 	defer c.s.wg.Done()
+	w, err := newWriter(c.nc)
+	if err != nil {
+		c.s.log.Warn("pfkey writer", zap.Uint64("conn", c.id), zap.Error(err))
+		c.Close()
+		c.drain()
+		return
+	}
+	batch := make([]outMsg, 0, maxBatch)
 	for {
 		select {
 		case <-c.done:
 			c.drain()
 			return
 		case m := <-c.q:
-			_, err := c.nc.Write(m.b)
-			if m.wipe {
-				clear(m.b)
-			}
-			if err != nil {
-				c.Close()
-				c.drain()
-				return
-			}
-			c.sent.Add(1)
+			batch = append(batch[:0], m)
 		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case m := <-c.q:
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		err := w.write(batch)
+		for i := range batch {
+			if batch[i].wipe {
+				clear(batch[i].b)
+			}
+			batch[i] = outMsg{}
+		}
+		if err != nil {
+			c.Close()
+			c.drain()
+			return
+		}
+		c.sent.Add(uint64(len(batch)))
 	}
 }
 
