@@ -198,16 +198,23 @@ const (
 // Algorithm numbers on the wire (sadb_sa_auth, sadb_sa_encrypt, sadb_alg_id,
 // sadb_comb_*). Those below are equal in both dialects unless marked.
 const (
-	AAlgNone       = 0   // SADB_AALG_NONE
-	AAlgMD5HMAC    = 2   // SADB_AALG_MD5HMAC
-	AAlgSHA1HMAC   = 3   // SADB_AALG_SHA1HMAC
-	AAlgSHA2256    = 5   // SADB_X_AALG_SHA2_256 (Linux SADB_X_AALG_SHA2_256HMAC)
-	AAlgSHA2384    = 6   // SADB_X_AALG_SHA2_384
-	AAlgSHA2512    = 7   // SADB_X_AALG_SHA2_512
-	AAlgRIPEMD160  = 8   // SADB_X_AALG_RIPEMD160HMAC
-	AAlgAESXCBCMAC = 9   // SADB_X_AALG_AES_XCBC_MAC
-	AAlgNull       = 251 // SADB_X_AALG_NULL
-	AAlgTCPMD5     = 252 // SADB_X_AALG_TCP_MD5 (FreeBSD)
+	AAlgNone       = 0  // SADB_AALG_NONE
+	AAlgMD5HMAC    = 2  // SADB_AALG_MD5HMAC
+	AAlgSHA1HMAC   = 3  // SADB_AALG_SHA1HMAC
+	AAlgSHA2256    = 5  // SADB_X_AALG_SHA2_256 (Linux SADB_X_AALG_SHA2_256HMAC)
+	AAlgSHA2384    = 6  // SADB_X_AALG_SHA2_384
+	AAlgSHA2512    = 7  // SADB_X_AALG_SHA2_512
+	AAlgRIPEMD160  = 8  // SADB_X_AALG_RIPEMD160HMAC
+	AAlgAESXCBCMAC = 9  // SADB_X_AALG_AES_XCBC_MAC
+	AAlgSM3256     = 10 // SADB_X_AALG_SM3_256HMAC (Linux only)
+	// FreeBSD only: the integrity half FreeBSD records for AEAD SAs (and
+	// reports in sadb_sa_auth of dumps); never a separate algorithm.
+	AAlgAES128GMAC       = 11  // SADB_X_AALG_AES128GMAC
+	AAlgAES192GMAC       = 12  // SADB_X_AALG_AES192GMAC
+	AAlgAES256GMAC       = 13  // SADB_X_AALG_AES256GMAC
+	AAlgChaCha20Poly1305 = 14  // SADB_X_AALG_CHACHA20POLY1305
+	AAlgNull             = 251 // SADB_X_AALG_NULL
+	AAlgTCPMD5           = 252 // SADB_X_AALG_TCP_MD5 (FreeBSD)
 
 	EAlgNone             = 0  // SADB_EALG_NONE
 	EAlgDESCBC           = 2  // SADB_EALG_DESCBC
@@ -223,11 +230,16 @@ const (
 	EAlgAESGCM16         = 20 // SADB_X_EALG_AESGCM16 / SADB_X_EALG_AES_GCM_ICV16
 	EAlgCamelliaCBC      = 22 // SADB_X_EALG_CAMELLIACBC
 	EAlgAESGMAC          = 23 // SADB_X_EALG_AESGMAC / SADB_X_EALG_NULL_AES_GMAC
+	EAlgSM4CBC           = 24 // SADB_X_EALG_SM4CBC (Linux only)
+	EAlgAESCCM8          = 14 // SADB_X_EALG_AES_CCM_ICV8 (Linux only)
+	EAlgAESCCM12         = 15 // SADB_X_EALG_AES_CCM_ICV12 (Linux; FreeBSD's 15 is ChaCha20-Poly1305)
+	EAlgAESCCM16         = 16 // SADB_X_EALG_AES_CCM_ICV16 (Linux only)
 
 	CAlgNone    = 0 // SADB_X_CALG_NONE
 	CAlgOUI     = 1 // SADB_X_CALG_OUI
 	CAlgDeflate = 2 // SADB_X_CALG_DEFLATE
 	CAlgLZS     = 3 // SADB_X_CALG_LZS
+	CAlgLZJH    = 4 // SADB_X_CALG_LZJH (Linux)
 )
 
 // Identity types (sadb_ident_type).
