@@ -296,6 +296,32 @@ func TestDetectDialect(t *testing.T) {
 			t.Errorf("policy-only %v: %v %v", c.d, d, ok)
 		}
 	}
+	// A transport request without addresses before a tunnel request.
+	for _, c := range []struct {
+		d   Dialect
+		hex string
+	}{
+		{FreeBSD, `02 10 00 00 0a 00 00 00 00 00 00 00 00 00 00 00
+			08 00 12 00 02 00 02 00 00 00 00 00 00 00 00 00  # X_POLICY len=8
+			08 00 33 00 01 02 00 00                          # AH transport, no addresses
+			28 00 32 00 02 02 00 00                          # ESP tunnel, len=40
+			10 02 00 00 c0 00 02 01 00 00 00 00 00 00 00 00
+			10 02 00 00 c6 33 64 01 00 00 00 00 00 00 00 00`},
+		{Linux, `02 10 00 00 0c 00 00 00 00 00 00 00 00 00 00 00
+			0a 00 12 00 02 00 02 00 00 00 00 00 00 00 00 00  # X_POLICY len=10
+			10 00 33 00 01 02 00 00 00 00 00 00 00 00 00 00  # AH transport, no addresses
+			30 00 32 00 02 02 00 00 00 00 00 00 00 00 00 00  # ESP tunnel, len=48
+			02 00 00 00 c0 00 02 01 00 00 00 00 00 00 00 00
+			02 00 00 00 c6 33 64 01 00 00 00 00 00 00 00 00`},
+	} {
+		b := unhex(t, c.hex)
+		if _, err := Decode(c.d, b); err != nil {
+			t.Fatalf("%v: %v", c.d, err)
+		}
+		if d, ok := DetectDialect(b); !ok || d != c.d {
+			t.Errorf("second request %v: %v %v", c.d, d, ok)
+		}
+	}
 	for _, b := range [][]byte{nil, make([]byte, 15), make([]byte, 40)} {
 		if d, ok := DetectDialect(b); ok || d != DefaultDialect {
 			t.Errorf("DetectDialect(%x) = %v %v", b, d, ok)

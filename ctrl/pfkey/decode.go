@@ -357,8 +357,8 @@ func decodePair(d Dialect, t ExtType, b []byte) (netip.AddrPort, netip.AddrPort,
 }
 
 // DetectDialect decides the dialect of message b from the first sockaddr
-// in it: the first address extension (SRC, DST, PROXY, NAT_T_OA), else the
-// first ipsecrequest carrying addresses. A FreeBSD sockaddr starts with
+// in it: the first address extension (SRC, DST, PROXY, NAT_T_OA) or ipsecrequest
+// carrying addresses. A FreeBSD sockaddr starts with
 // sa_len (16 or 28) and family (2 or 28); a Linux one with a 16-bit family
 // (2 or 10) whose high byte is 0 on the little-endian hosts fastipsec
 // supports. ok is false when b holds no such sockaddr or it fits neither
@@ -378,13 +378,22 @@ func DetectDialect(b []byte) (d Dialect, ok bool) {
 				return d, true
 			}
 		case ExtPolicy:
-			// Request headers differ in size: try each dialect's layout.
+			// Request headers differ in size: walk the requests with each
+			// dialect's layout and sniff the first address pair.
 			for _, cand := range [...]Dialect{FreeBSD, Linux} {
 				hl := reqHdrLen(cand)
-				if len(p) >= 16+hl && int(host.Uint16(p[16:])) > hl {
-					if d, ok := sniff(p[16+hl:]); ok && d == cand {
-						return d, true
+				for r := p[min(len(p), 16):]; len(r) >= hl; {
+					n := int(host.Uint16(r))
+					if n < hl || n > len(r) {
+						break
 					}
+					if n > hl {
+						if d, ok := sniff(r[hl:n]); ok && d == cand {
+							return d, true
+						}
+						break
+					}
+					r = r[n:]
 				}
 			}
 		}
