@@ -360,7 +360,10 @@ type Msg struct {
 
 	// Order is the wire order of the extensions Decode saw. Encode emits
 	// the present extensions listed here first, in this order, then every
-	// other present extension in ascending type order. Nil is fine.
+	// other present extension in ascending type order, then Unknown.
+	// Entries for absent extensions are skipped, so a reply built by
+	// editing a decoded request (say, dropping its keys) keeps the
+	// request's order. Nil is fine.
 	Order []ExtType
 }
 
@@ -373,10 +376,10 @@ type SA struct {
 	// Replay is sadb_sa_replay: the anti-replay window in BYTES of bitmap on
 	// FreeBSD and in PACKETS on Linux. Use Msg.ReplayWindow to read it.
 	Replay  uint8
-	State   SAState
-	Auth    uint8  // sadb_sa_auth: SADB_AALG_* (see AuthAlgFromWire)
-	Encrypt uint8  // sadb_sa_encrypt: SADB_EALG_* or, for IPComp, SADB_X_CALG_*
-	Flags   uint32 // sadb_sa_flags: SAFlag* bits of the dialect
+	State   SAState // sadb_sa_state: SAState*
+	Auth    uint8   // sadb_sa_auth: SADB_AALG_* (see AuthAlgFromWire)
+	Encrypt uint8   // sadb_sa_encrypt: SADB_EALG_* or, for IPComp, SADB_X_CALG_*
+	Flags   uint32  // sadb_sa_flags: SAFlag* bits of the dialect
 }
 
 // Lifetime is struct sadb_lifetime (32 bytes).
