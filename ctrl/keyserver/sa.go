@@ -146,61 +146,96 @@ func lifetime(l *pfkey.Lifetime) sad.Lifetime {
 		AddTime: time.Duration(l.AddTime) * time.Second, UseTime: time.Duration(l.UseTime) * time.Second}
 }
 
-func wireLifetime(l sad.Lifetime) *pfkey.Lifetime {
-	if l.IsZero() {
-		return nil
-	}
-	return &pfkey.Lifetime{Allocations: uint32(min(l.Packets, 1<<32-1)), Bytes: l.Bytes,
+func wireLifetime(l sad.Lifetime) pfkey.Lifetime {
+	return pfkey.Lifetime{Allocations: uint32(min(l.Packets, 1<<32-1)), Bytes: l.Bytes,
 		AddTime: uint64(l.AddTime / time.Second), UseTime: uint64(l.UseTime / time.Second)}
 }
 
 // address is an SA endpoint as key.c reports it: full prefix, any protocol.
-func address(a netip.Addr) *pfkey.Address {
-	return &pfkey.Address{Proto: pfkey.ProtoAny, PrefixLen: uint8(a.BitLen()), Addr: netip.AddrPortFrom(a, 0)}
+func address(a netip.Addr) pfkey.Address {
+	return pfkey.Address{Proto: pfkey.ProtoAny, PrefixLen: uint8(a.BitLen()), Addr: netip.AddrPortFrom(a, 0)}
 }
 
 // saMsg describes sa as GET, DUMP and EXPIRE do (key_setdumpsa), with keys
 // when keys is set; LIFETIME_CURRENT always (strongSwan relies on it).
 func saMsg(d pfkey.Dialect, h pfkey.Header, sa *sad.SA, keys bool) *pfkey.Msg {
+	var b saBuf
+	return b.fill(d, h, sa, keys)
+}
+
+// saBuf holds a described SA's extensions, so a dump reuses one set for
+// every entry. The keys point into the SA (Encode copies them): encode
+// the message before the SA can be wiped.
+type saBuf struct {
+	m                    pfkey.Msg
+	sa                   pfkey.SA
+	sa2                  pfkey.SA2
+	hard, soft, cur      pfkey.Lifetime
+	src, dst, oai, oar   pfkey.Address
+	authKey, encKey      pfkey.Key
+	nattType             pfkey.NATTType
+	nattSport, nattDport pfkey.NATTPort
+}
+
+func (b *saBuf) fill(d pfkey.Dialect, h pfkey.Header, sa *sad.SA, keys bool) *pfkey.Msg {
 	h.SAType = satypeOf(sa.Proto)
-	m := &pfkey.Msg{Header: h}
+	b.m = pfkey.Msg{Header: h}
+	m := &b.m
 	st := sa.State()
-	m.SA = &pfkey.SA{SPI: sa.SPI, State: pfkey.SAState(st), Auth: wireAuth(d, sa), Encrypt: wireEnc(d, sa)}
+	b.sa = pfkey.SA{SPI: sa.SPI, State: pfkey.SAState(st), Auth: wireAuth(d, sa), Encrypt: wireEnc(d, sa)}
+	m.SA = &b.sa
 	m.SetReplayWindow(d, sa.ReplayWindow)
 	if d == pfkey.FreeBSD && sa.ESN {
 		m.SA.Flags |= pfkey.SAFlagESN
 	}
-	m.SA2 = &pfkey.SA2{Mode: uint8(sa.Mode), ReqID: sa.ReqID, Sequence: uint32(sa.Seq())}
-	m.LifetimeHard, m.LifetimeSoft = wireLifetime(sa.Hard), wireLifetime(sa.Soft)
-	m.Src, m.Dst = address(sa.Src), address(sa.Dst)
+	b.sa2 = pfkey.SA2{Mode: uint8(sa.Mode), ReqID: sa.ReqID, Sequence: uint32(sa.Seq())}
+	m.SA2 = &b.sa2
+	if !sa.Hard.IsZero() {
+		b.hard = wireLifetime(sa.Hard)
+		m.LifetimeHard = &b.hard
+	}
+	if !sa.Soft.IsZero() {
+		b.soft = wireLifetime(sa.Soft)
+		m.LifetimeSoft = &b.soft
+	}
+	b.src, b.dst = address(sa.Src), address(sa.Dst)
+	m.Src, m.Dst = &b.src, &b.dst
 	// A dead SA may be wiped at any moment after its grace period: send
 	// no keys for it.
 	if keys && st != sad.StateDead {
 		if len(sa.AuthKey) > 0 {
-			m.AuthKey = &pfkey.Key{Bits: uint16(len(sa.AuthKey) * 8), Data: append([]byte(nil), sa.AuthKey...)}
+			b.authKey = pfkey.Key{Bits: uint16(len(sa.AuthKey) * 8), Data: sa.AuthKey}
+			m.AuthKey = &b.authKey
 		}
 		if len(sa.EncKey) > 0 {
-			m.EncKey = &pfkey.Key{Bits: uint16(len(sa.EncKey) * 8), Data: append([]byte(nil), sa.EncKey...)}
+			b.encKey = pfkey.Key{Bits: uint16(len(sa.EncKey) * 8), Data: sa.EncKey}
+			m.EncKey = &b.encKey
 		}
 	}
 	cur := sa.Counters()
-	m.LifetimeCurrent = &pfkey.Lifetime{Allocations: uint32(min(cur.Packets, 1<<32-1)), Bytes: cur.Bytes,
+	b.cur = pfkey.Lifetime{Allocations: uint32(min(cur.Packets, 1<<32-1)), Bytes: cur.Bytes,
 		AddTime: uint64(max(cur.AddTime.Unix(), 0))}
 	if !cur.UseTime.IsZero() {
-		m.LifetimeCurrent.UseTime = uint64(max(cur.UseTime.Unix(), 0))
+		b.cur.UseTime = uint64(max(cur.UseTime.Unix(), 0))
 	}
+	m.LifetimeCurrent = &b.cur
 	if sa.NATT {
-		m.NATTType = &pfkey.NATTType{Type: pfkey.NATTEspInUDP}
-		m.NATTSport, m.NATTDport = &pfkey.NATTPort{Port: sa.NATTSport}, &pfkey.NATTPort{Port: sa.NATTDport}
+		b.nattType = pfkey.NATTType{Type: pfkey.NATTEspInUDP}
+		b.nattSport, b.nattDport = pfkey.NATTPort{Port: sa.NATTSport}, pfkey.NATTPort{Port: sa.NATTDport}
+		m.NATTType, m.NATTSport, m.NATTDport = &b.nattType, &b.nattSport, &b.nattDport
 		if sa.NATOAi.IsValid() {
-			m.NATTOAI = address(sa.NATOAi)
+			b.oai = address(sa.NATOAi)
+			m.NATTOAI = &b.oai
 		}
 		if sa.NATOAr.IsValid() && d == pfkey.FreeBSD {
-			m.NATTOAR = address(sa.NATOAr)
+			b.oar = address(sa.NATOAr)
+			m.NATTOAR = &b.oar
 		}
 	}
 	return m
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // withoutKeys is the copy of a request broadcast to everyone.
 func withoutKeys(m *pfkey.Msg) *pfkey.Msg {
@@ -401,7 +436,8 @@ func (s *Server) get(cl *client, m *pfkey.Msg) error {
 	if !ok {
 		return pfkey.Errorf(syscall.ESRCH, "no SA")
 	}
-	s.send(cl, toOne, 0, saMsg(cl.d(), reply(m), sa, true), true)
+	var b saBuf
+	s.send(cl, toOne, 0, b.fill(cl.d(), reply(m), sa, true), true)
 	return nil
 }
 
@@ -444,10 +480,11 @@ func (s *Server) dump(cl *client, m *pfkey.Msg) error {
 		return pfkey.Errorf(syscall.ENOENT, "no SA")
 	}
 	d := cl.d()
+	var b saBuf
 	for i, sa := range sas {
 		h := reply(m)
 		h.Seq = uint32(len(sas) - 1 - i)
-		s.send(cl, toOne, 0, saMsg(d, h, sa, true), true)
+		s.send(cl, toOne, 0, b.fill(d, h, sa, true), true)
 		sas[i] = nil
 	}
 	return nil
@@ -533,8 +570,8 @@ func (s *Server) acquire(a ctrl.Acquire) {
 		pol.Type = pfkey.PolicyIPsec
 		return &pfkey.Msg{
 			Header:   pfkey.Header{Version: pfkey.Version, Type: pfkey.MsgAcquire, SAType: satype, Seq: a.Seq},
-			Src:      address(a.Src),
-			Dst:      address(a.Dst),
+			Src:      ptr(address(a.Src)),
+			Dst:      ptr(address(a.Dst)),
 			Policy:   pol,
 			Proposal: proposal(d, r.Proto),
 		}
@@ -550,7 +587,7 @@ func (s *Server) sendBuilt(t target, satype pfkey.SAType, build func(pfkey.Diale
 			if msgs[d] = build(d); msgs[d] == nil {
 				return nil
 			}
-			b, err := pfkey.Encode(d, msgs[d])
+			b, err := pfkey.Append(d, make([]byte, 0, encodeSize), msgs[d])
 			if err != nil {
 				return nil
 			}

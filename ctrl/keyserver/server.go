@@ -250,7 +250,7 @@ func (s *Server) send(from *client, t target, satype pfkey.SAType, m *pfkey.Msg,
 	var enc [3][]byte
 	encode := func(d pfkey.Dialect) []byte {
 		if keyed || enc[d] == nil {
-			b, err := pfkey.Encode(d, m)
+			b, err := pfkey.Append(d, make([]byte, 0, encodeSize), m)
 			if err != nil {
 				s.log.Warn("pfkey encode", zap.Uint8("type", uint8(m.Type)), zap.Error(err))
 				return nil
@@ -376,3 +376,7 @@ func (s *Server) promiscPayload(cl *client, b []byte) bool {
 }
 
 func wipeKeys(m *pfkey.Msg) { m.WipeKeys() }
+
+// encodeSize is room for a typical message (an SA with keys and
+// lifetimes), so encoding allocates once.
+const encodeSize = 512
