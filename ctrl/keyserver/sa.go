@@ -339,21 +339,19 @@ func (s *Server) added(cl *client, m *pfkey.Msg) {
 func (s *Server) addBatch(cl *client, msgs [][]byte) {
 	type item struct {
 		m   *pfkey.Msg
+		h   pfkey.Header
 		sa  *sad.SA
 		err error
 	}
 	items := make([]item, 0, len(msgs))
 	for _, b := range msgs {
-		if s.promiscPayload(cl, b) {
-			continue
+		m, h, err := s.decode(cl, b)
+		it := item{m: m, h: h, err: err}
+		if err == nil {
+			it.h = m.Header
+			it.sa, it.err = s.newSA(cl, m)
 		}
-		m, ok := s.decode(cl, b)
-		if !ok {
-			items = append(items, item{})
-			continue
-		}
-		sa, err := s.newSA(cl, m)
-		items = append(items, item{m: m, sa: sa, err: err})
+		items = append(items, it)
 	}
 	s.m.SAD.Apply(func(tx *sad.Txn) error {
 		for i := range items {
@@ -364,18 +362,17 @@ func (s *Server) addBatch(cl *client, msgs [][]byte) {
 		return nil
 	})
 	for _, it := range items {
-		if it.m == nil {
-			continue // answered by decode
-		}
 		if it.err != nil {
 			if it.sa != nil {
 				it.sa.Wipe()
 			}
-			s.fail(cl, it.m.Header, it.err)
+			s.fail(cl, it.h, it.err)
 		} else {
 			s.added(cl, it.m)
 		}
-		wipeKeys(it.m)
+		if it.m != nil {
+			wipeKeys(it.m)
+		}
 	}
 }
 

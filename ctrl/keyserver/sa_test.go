@@ -240,3 +240,33 @@ func TestPromisc(t *testing.T) {
 		t.Errorf("X_PROMISC satype 7: errno %v", r.Errno)
 	}
 }
+
+// TestAddRunRepliesInOrder: ADDs sent back to back (read and applied as
+// one batch when they arrive together) are answered in request order,
+// failures included.
+func TestAddRunRepliesInOrder(t *testing.T) {
+	e := newEnv(t, "auto")
+	a := e.dial(pfkey.Linux)
+	bad := addMsg(0x6001, "192.0.2.1", "192.0.2.2")
+	bad.SA.Encrypt = 200
+	msgs := []*pfkey.Msg{addMsg(0x6000, "192.0.2.1", "192.0.2.2"), bad, addMsg(0x6000, "192.0.2.1", "192.0.2.2"),
+		addMsg(0x6002, "192.0.2.1", "192.0.2.2")}
+	var seqs []uint32
+	for _, m := range msgs {
+		seqs = append(seqs, a.send(m))
+	}
+	a.sendRaw([]byte{2, 3, 0}) // a runt ADD at the end of the run
+	want := []syscall.Errno{0, syscall.EINVAL, syscall.EEXIST, 0}
+	for i, seq := range seqs {
+		r := a.recv()
+		if r.Seq != seq || r.Errno != want[i] {
+			t.Errorf("reply %d: seq %d errno %v, want seq %d errno %v", i, r.Seq, r.Errno, seq, want[i])
+		}
+	}
+	if raw := a.recvRaw(); len(raw) != 16 || raw[2] == 0 {
+		t.Errorf("runt: reply %x", raw)
+	}
+	if e.m.SAD.Len() != 2 {
+		t.Errorf("%d SAs, want 2", e.m.SAD.Len())
+	}
+}

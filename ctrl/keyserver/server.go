@@ -112,8 +112,9 @@ func (s *Server) Messages(c *keysock.Conn, msgs [][]byte) {
 func isAdd(b []byte) bool { return len(b) >= pfkey.HeaderLen && pfkey.MsgType(b[1]) == pfkey.MsgAdd }
 
 // decode detects the client's dialect if still unsure, then decodes and
-// checks b. On failure it has answered the client with the errno.
-func (s *Server) decode(cl *client, b []byte) (*pfkey.Msg, bool) {
+// checks b. On failure it returns what of the header could be read, for
+// the errno reply.
+func (s *Server) decode(cl *client, b []byte) (*pfkey.Msg, pfkey.Header, error) {
 	if !cl.sure {
 		if d, ok := pfkey.DetectDialect(b); ok {
 			cl.dialect.Store(uint32(d))
@@ -123,8 +124,7 @@ func (s *Server) decode(cl *client, b []byte) (*pfkey.Msg, bool) {
 	d := cl.d()
 	h, err := pfkey.ParseHeader(b)
 	if err != nil {
-		s.fail(cl, h, err)
-		return nil, false
+		return nil, h, err
 	}
 	m, err := pfkey.Decode(d, b)
 	if err == nil {
@@ -134,10 +134,9 @@ func (s *Server) decode(cl *client, b []byte) (*pfkey.Msg, bool) {
 		if m != nil {
 			wipeKeys(m)
 		}
-		s.fail(cl, h, err)
-		return nil, false
+		return nil, h, err
 	}
-	return m, true
+	return m, h, nil
 }
 
 // message handles one message.
@@ -145,8 +144,9 @@ func (s *Server) message(cl *client, b []byte) {
 	if s.promiscPayload(cl, b) {
 		return
 	}
-	m, ok := s.decode(cl, b)
-	if !ok {
+	m, h, err := s.decode(cl, b)
+	if err != nil {
+		s.fail(cl, h, err)
 		return
 	}
 	defer wipeKeys(m)

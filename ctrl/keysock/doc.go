@@ -7,12 +7,12 @@
 //	                    name and renamed into place: never reachable wider)
 //	                      │ SO_PEERCRED: uid or gid not allowed ─► logged, closed
 //	                      ▼
-//	Conn: reader goroutine ── one datagram ─► Handler.Message(c, msg)
-//	        (msg wiped after the call: it may carry keys)
+//	Conn: reader goroutine ── datagrams already queued (recvmmsg, up to 32)
+//	        ─► Handler.Messages(c, msgs)   (wiped after the call: they may carry keys)
 //	      queue (bounded) ◄── Send (blocks: replies, dumps = flow control)
 //	                      ◄── TrySend (never blocks: broadcasts; full = dropped, counted)
 //	        │ writer goroutine
-//	        ▼ one write per message
+//	        ▼ what is queued, one datagram per message (sendmmsg, up to 32)
 //	      client
 //
 // A reply is queued by the requester's own reader goroutine, so a client
