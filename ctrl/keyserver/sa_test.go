@@ -270,3 +270,37 @@ func TestAddRunRepliesInOrder(t *testing.T) {
 		t.Errorf("%d SAs, want 2", e.m.SAD.Len())
 	}
 }
+
+// TestDialects: each client's dialect is detected from its first
+// sockaddr, and each hears broadcasts in its own: a FreeBSD client's ADD
+// (replay in bytes of bitmap, ESN flag) reaches a Linux client in Linux
+// layout; a fixed dialect applies to everyone.
+func TestDialects(t *testing.T) {
+	e := newEnv(t, "auto")
+	fb, lx := e.dial(pfkey.FreeBSD), e.dial(pfkey.Linux)
+	add := addMsg(0x7000, "192.0.2.1", "192.0.2.2")
+	add.SA.Replay = 8 // bytes: 64 packets
+	add.SA.Flags = pfkey.SAFlagESN
+	fb.ok(add)
+	if m := lx.recv(); m.Type != pfkey.MsgAdd || m.SA.SPI != 0x7000 || m.Src.Addr.Addr() != netip.MustParseAddr("192.0.2.1") {
+		t.Errorf("Linux client's copy of a FreeBSD ADD: %+v", m)
+	}
+	sa, _ := e.m.SAD.Get(sad.ProtoESP, netip.Addr{}, netip.MustParseAddr("192.0.2.2"), 0x7000)
+	if sa.ReplayWindow != 64 || !sa.ESN {
+		t.Errorf("window %d ESN %v, want 64 true", sa.ReplayWindow, sa.ESN)
+	}
+	g := fb.ok(saID(pfkey.MsgGet, 0x7000, "192.0.2.1", "192.0.2.2"))
+	if g.SA.Replay != 8 || g.SA.Flags&pfkey.SAFlagESN == 0 {
+		t.Errorf("FreeBSD GET: replay %d flags %#x", g.SA.Replay, g.SA.Flags)
+	}
+	if g := lx.ok(saID(pfkey.MsgGet, 0x7000, "192.0.2.1", "192.0.2.2")); g.SA.Replay != 64 {
+		t.Errorf("Linux GET: replay %d, want 64 packets", g.SA.Replay)
+	}
+
+	fixed := newEnv(t, "freebsd")
+	c := fixed.dial(pfkey.FreeBSD)
+	c.ok(addMsg(0x7001, "192.0.2.1", "192.0.2.2"))
+	if _, err := New(fixed.m, "bsd", nil); err == nil {
+		t.Error("unknown dialect accepted")
+	}
+}
