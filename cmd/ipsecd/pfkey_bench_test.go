@@ -68,6 +68,7 @@ func BenchmarkPFKeyAddWhileForwarding(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer nc.Close()
+	nc.SetWriteBuffer(1 << 20) // a client that pipelines its requests
 	msgs := make([][]byte, b.N)
 	key := []byte("0123456789abcdefSALT")
 	for i := range msgs {

@@ -18,6 +18,7 @@ import (
 func BenchmarkAddOverSocket(b *testing.B) {
 	e := newEnv(b, "linux")
 	c := e.dial(pfkey.Linux)
+	c.c.SetWriteBuffer(1 << 20) // a client that pipelines its requests
 	live, err := sad.New(sad.Config{Proto: sad.ProtoESP, SPI: 0xfffffff0, Src: netip.MustParseAddr("192.0.2.1"),
 		Dst: netip.MustParseAddr("192.0.2.2"), Enc: 5 /* aes-gcm-16 */, EncKey: gcmKey}, time.Now())
 	if err != nil {

@@ -237,11 +237,12 @@ func (b *saBuf) fill(d pfkey.Dialect, h pfkey.Header, sa *sad.SA, keys bool) *pf
 
 func ptr[T any](v T) *T { return &v }
 
-// withoutKeys is the copy of a request broadcast to everyone.
+// withoutKeys turns a request into the reply broadcast to everyone: keys
+// wiped and dropped, errno 0. The request is not used afterwards.
 func withoutKeys(m *pfkey.Msg) *pfkey.Msg {
-	out := *m
-	out.Errno, out.AuthKey, out.EncKey = 0, nil, nil
-	return &out
+	m.WipeKeys()
+	m.Errno, m.AuthKey, m.EncKey = 0, nil, nil
+	return m
 }
 
 // getSPI is SADB_GETSPI: a larval SA with a free SPI in the requested

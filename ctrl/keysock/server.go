@@ -24,6 +24,7 @@ const (
 	DefaultMode     os.FileMode = 0o600
 	DefaultQueueLen             = 512
 	DefaultMaxConns             = 256
+	sndBuf                      = 1 << 20
 )
 
 // Config says where to listen and whom to admit.
@@ -195,6 +196,9 @@ func (s *Server) admit(nc *net.UnixConn) {
 		nc.Close()
 		return
 	}
+	// Room for a burst of replies (a dump, ADD acknowledgements) between
+	// two reads of a client, so the writer sleeps less.
+	nc.SetWriteBuffer(sndBuf)
 	c := newConn(s, nc, cred)
 	s.mu.Lock()
 	if s.closed || len(s.conns) >= s.cfg.MaxConns {
