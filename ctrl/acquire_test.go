@@ -103,3 +103,13 @@ func TestPolicyLifetime(t *testing.T) {
 		t.Error("long-lived policy removed")
 	}
 }
+
+// TestAcquireDoesNotAllocate: the cores call Acquire per packet without
+// an SA; it must not allocate, queued or dropped.
+func TestAcquireDoesNotAllocate(t *testing.T) {
+	m := NewManager(nil)
+	p := tunnelPolicy(t, m)
+	if n := testing.AllocsPerRun(2*acquireQueue, func() { m.Acquire(p, &p.Requests[0]) }); n != 0 {
+		t.Errorf("%v allocations per Acquire", n)
+	}
+}
