@@ -98,3 +98,24 @@ func TestDumpMillion(t *testing.T) {
 		t.Errorf("after the dump: errno %v", r.Errno)
 	}
 }
+
+// TestDumpClientLeaves: a client that disconnects in the middle of a
+// dump ends it; the server goes on serving others.
+func TestDumpClientLeaves(t *testing.T) {
+	e := newEnv(t, "auto")
+	fill(t, e.m, 20000)
+	a, b := e.dial(pfkey.Linux), e.dial(pfkey.Linux)
+	a.send(&pfkey.Msg{Header: pfkey.Header{Type: pfkey.MsgDump}})
+	for range 10 {
+		a.recvRaw()
+	}
+	a.c.Close()
+	for range 10 {
+		b.ok(saID(pfkey.MsgGet, 0x1000, "192.0.2.1", "10.0.0.0"))
+	}
+	for deadline := time.Now().Add(10 * time.Second); e.ks.clientCount() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients registered, want 1 after the dumping client left", e.ks.clientCount())
+		}
+	}
+}

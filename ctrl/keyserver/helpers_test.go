@@ -186,3 +186,9 @@ func saID(typ pfkey.MsgType, spi uint32, src, dst string) *pfkey.Msg {
 	return &pfkey.Msg{Header: pfkey.Header{Type: typ, SAType: pfkey.SATypeESP},
 		SA: &pfkey.SA{SPI: spi}, Src: addr(src), Dst: addr(dst)}
 }
+
+func (s *Server) clientCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.clients)
+}

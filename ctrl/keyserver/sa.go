@@ -480,6 +480,9 @@ func (s *Server) dump(cl *client, m *pfkey.Msg) error {
 	d := cl.d()
 	var b saBuf
 	for i, sa := range sas {
+		if cl.c.Closed() {
+			return nil // the client left: stop encoding for nobody
+		}
 		h := reply(m)
 		h.Seq = uint32(len(sas) - 1 - i)
 		s.send(cl, toOne, 0, b.fill(d, h, sa, true), true)

@@ -298,9 +298,7 @@ func (s *Server) send(from *client, t target, satype pfkey.SAType, m *pfkey.Msg,
 	if from == nil {
 		return
 	}
-	if t == toRegistered && !from.isRegistered(satype) {
-		return
-	}
+	// The requester gets its copy whatever the target (key_sendup_mbuf).
 	if b := encode(from.d()); b != nil {
 		if keyed {
 			from.c.SendKeyed(b)

@@ -262,6 +262,9 @@ func (s *Server) spdDump(cl *client, m *pfkey.Msg) error {
 	}
 	d := cl.d()
 	for i, p := range ps {
+		if cl.c.Closed() {
+			return nil
+		}
 		h := reply(m)
 		h.Seq = uint32(len(ps) - 1 - i)
 		if out, err := policyMsg(d, h, p); err == nil {

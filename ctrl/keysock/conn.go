@@ -102,6 +102,16 @@ func (c *Conn) trySend(m outMsg) bool {
 	return false
 }
 
+// Closed reports whether the connection is closed (a long dump stops).
+func (c *Conn) Closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Close disconnects the client; queued messages are discarded.
 func (c *Conn) Close() {
 	c.once.Do(func() {
