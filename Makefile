@@ -11,13 +11,24 @@ BENCHTIME ?= 1s
 # to cross-check ESP.
 TEST_DEBS := iproute2 iputils-ping tcpdump tshark python3-scapy
 
-.PHONY: all build run test bench fuzz lint deps clean
+.PHONY: all build shim run test bench fuzz lint deps clean
 
 all: build
 
-build:
+build: shim
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(CMDS))
+
+# lib/libpfkey-unix.so: LD_PRELOAD it to point a PF_KEY client at ipsecd.
+SHIM_CC ?= gcc
+SHIM    := lib/libpfkey-unix.so
+SHIM_CMD = $(SHIM_CC) -Wall -Wextra -O2 -fPIC -shared -o $(SHIM) lib/pfkey-unix.c -ldl
+shim:
+	@if command -v $(SHIM_CC) >/dev/null 2>&1; then \
+		echo "$(SHIM_CMD)"; $(SHIM_CMD); \
+	else \
+		echo "note: $(SHIM_CC) not found, $(SHIM) not built (install gcc to build the PF_KEY shim)"; \
+	fi
 
 # The demo: a traffic generator through the router over in-memory ring
 # ports, rates printed every second. No root, no NIC, no DPDK.
@@ -65,4 +76,4 @@ lint:
 	GOOS=darwin $(GO) vet ./...
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(SHIM)

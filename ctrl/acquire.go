@@ -1,60 +1,155 @@
 package ctrl
 
 import (
+	"net/netip"
+	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/spd"
 )
 
-// acquireQueue is how many ACQUIREs the cores may have waiting for the
-// control goroutine; beyond it they are dropped and counted (the cores
-// raise them again under net.key.blockacq_*).
+// acquireQueue bounds ACQUIRE requests waiting for the control goroutine;
+// more are dropped (the next packet asks again).
 const acquireQueue = 1024
 
-// AcquireEvent is one ACQUIRE raised by a core: an outbound packet
-// matched Policy and found no SA for Request (which points into Policy;
-// both read-only). Key is the packet's selector.
-type AcquireEvent struct {
-	Policy  *spd.Policy
-	Request *spd.Request
-	Key     spd.Key
+// Acquire asks the keying daemons for an SA (SADB_ACQUIRE).
+type Acquire struct {
+	Policy   *spd.Policy // read-only
+	Request  int         // index into Policy.Requests
+	Src, Dst netip.Addr  // the SA's endpoints
+	Key      spd.Key     // the triggering packet's selector
+	Seq      uint32      // same for repeats of one pending acquire
 }
 
-// acquires is the Manager's ACQUIRE intake and listeners.
-type acquires struct {
-	ch      chan AcquireEvent
+// acquirer holds ACQUIRE state: the cores' queue, then (control goroutine
+// only) the pending acquires, as FreeBSD's acqtree: repeats of one keep
+// its sequence number until it is answered or blockacq_lifetime passes.
+// The cores already space repeats by net.key.blockacq_count packets and
+// blockacq_lifetime (ipsec/stage), so every one that arrives is sent.
+type acquirer struct {
+	q       chan Acquire
 	dropped atomic.Uint64
-	fns     []func(p *spd.Policy, r *spd.Request, key spd.Key)
+	mu      sync.Mutex // seq, pending
+	seq     uint32
+	pending map[acqKey]*acqEntry
+	fns     []func(Acquire)
 }
 
-// Acquire hands an ACQUIRE from a core to the control goroutine without
-// blocking (stage.Deps.Acquire); when the queue is full it is dropped and
-// counted.
+// acqKey is what makes two acquires the same (key.c's secasindex).
+type acqKey struct {
+	proto    sad.Proto
+	mode     sad.Mode
+	reqid    uint32
+	src, dst netip.Addr
+}
+
+type acqEntry struct {
+	seq     uint32
+	created time.Time
+}
+
+func (a *acquirer) init() {
+	a.q = make(chan Acquire, acquireQueue)
+	a.pending = make(map[acqKey]*acqEntry)
+}
+
+// Acquire queues an ACQUIRE for request r of policy p, raised by a packet
+// with selector key (stage.Deps.Acquire): called on a core, it never
+// blocks; when the queue is full the request is dropped and counted.
 func (m *Manager) Acquire(p *spd.Policy, r *spd.Request, key spd.Key) {
+	idx := -1
+	for i := range p.Requests {
+		if &p.Requests[i] == r {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return
+	}
 	select {
-	case m.acq.ch <- AcquireEvent{Policy: p, Request: r, Key: key}:
+	case m.acq.q <- Acquire{Policy: p, Request: idx, Key: key}:
 	default:
 		m.acq.dropped.Add(1)
 	}
 }
 
-// OnAcquire registers a listener for ACQUIREs (the PF_KEY server sends
-// SADB_ACQUIRE from it). Listeners run on the control goroutine (Run).
-func (m *Manager) OnAcquire(fn func(p *spd.Policy, r *spd.Request, key spd.Key)) {
+// AcquiresDropped counts ACQUIREs lost to a full queue.
+func (m *Manager) AcquiresDropped() uint64 { return m.acq.dropped.Load() }
+
+// OnAcquire registers a listener for ACQUIREs that pass the blocking
+// (the PF_KEY server sends SADB_ACQUIRE from it). Listeners run on the
+// control goroutine (Run) and must not block.
+func (m *Manager) OnAcquire(fn func(Acquire)) {
 	m.mu.Lock()
 	m.acq.fns = append(m.acq.fns, fn)
 	m.mu.Unlock()
 }
 
-// AcquiresDropped is the number of ACQUIREs lost to a full queue.
-func (m *Manager) AcquiresDropped() uint64 { return m.acq.dropped.Load() }
-
-// acquired hands one ACQUIRE to the listeners.
-func (m *Manager) acquired(ev AcquireEvent) {
+// acquired numbers one queued acquire and tells the listeners.
+func (m *Manager) acquired(a Acquire, now time.Time) {
+	r := &a.Policy.Requests[a.Request]
+	a.Src, a.Dst = requestEndpoints(a.Policy, a.Request, &a.Key)
+	k := acqKey{proto: r.Proto, mode: r.Mode, reqid: r.ReqID, src: a.Src, dst: a.Dst}
+	m.acq.mu.Lock()
+	e := m.acq.pending[k]
+	if e == nil {
+		m.acq.seq++
+		if m.acq.seq == 0 {
+			m.acq.seq = 1
+		}
+		e = &acqEntry{seq: m.acq.seq, created: now}
+		m.acq.pending[k] = e
+	}
+	a.Seq = e.seq
+	m.acq.mu.Unlock()
 	m.mu.Lock()
-	fns := append([]func(*spd.Policy, *spd.Request, spd.Key){}, m.acq.fns...)
+	fns := append([]func(Acquire){}, m.acq.fns...)
 	m.mu.Unlock()
 	for _, fn := range fns {
-		fn(ev.Policy, ev.Request, ev.Key)
+		fn(a)
 	}
+}
+
+// expireAcquires forgets pending acquires older than blockacq_lifetime.
+func (m *Manager) expireAcquires(now time.Time) {
+	life := time.Duration(m.Knobs.Load().BlockAcqLife) * time.Second
+	m.acq.mu.Lock()
+	defer m.acq.mu.Unlock()
+	for k, e := range m.acq.pending {
+		if now.Sub(e.created) >= life {
+			delete(m.acq.pending, k)
+		}
+	}
+}
+
+// AcquireAnswered ends the pending acquire with this sequence number
+// (a GETSPI, ADD or UPDATE carrying it), so the next packet without an SA
+// asks again at once, as key.c's key_getacqbyseq.
+func (m *Manager) AcquireAnswered(seq uint32) {
+	if seq == 0 {
+		return
+	}
+	m.acq.mu.Lock()
+	defer m.acq.mu.Unlock()
+	for k, e := range m.acq.pending {
+		if e.seq == seq {
+			delete(m.acq.pending, k)
+			return
+		}
+	}
+}
+
+// requestEndpoints returns the SA endpoints request k of p needs for a
+// packet with selector key: a tunnel request's own; for a transport
+// request, those of the closest tunnel request before it in the bundle,
+// else the packet's (as key.c's ipsec_setspidx does).
+func requestEndpoints(p *spd.Policy, k int, key *spd.Key) (src, dst netip.Addr) {
+	for j := k; j >= 0; j-- {
+		if r := &p.Requests[j]; r.Mode == sad.ModeTunnel {
+			return r.Src, r.Dst
+		}
+	}
+	return key.SrcAddr(), key.DstAddr()
 }

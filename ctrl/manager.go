@@ -4,7 +4,8 @@
 //
 //	setkey file / PF_KEY ─► Manager.Apply ─► sad.Store, spd.Store (atomic publish) ─► cores
 //	cores ─► sad events (soft/hard expiry) ─► Manager.Run ─► delete + wipe, listeners (SADB_EXPIRE)
-//	cores ─► Manager.Acquire (bounded, non-blocking) ─► Manager.Run ─► OnAcquire listeners (SADB_ACQUIRE)
+//	cores ─► Manager.Acquire (bounded, non-blocking) ─► Run: blockacq ─► listeners (SADB_ACQUIRE)
+//	timer ─► policy lifetimes ─► SPD delete ─► listeners (SADB_X_SPDEXPIRE)
 package ctrl
 
 import (
@@ -31,7 +32,9 @@ type Manager struct {
 
 	mu        sync.Mutex
 	listeners []func(sa *sad.SA, e sad.Expiry)
-	acq       acquires
+
+	acq acquirer     // ACQUIRE queue and blocking (acquire.go)
+	pol policyTimers // policy lifetimes (policylife.go)
 }
 
 // NewManager makes a manager over fresh databases with FreeBSD's knobs.
@@ -40,7 +43,7 @@ func NewManager(log *zap.Logger) *Manager {
 		log = zap.NewNop()
 	}
 	m := &Manager{SAD: sad.NewStore(), SPD: spd.NewStore(), Knobs: knobs.NewHolder(knobs.Defaults()), log: log}
-	m.acq.ch = make(chan AcquireEvent, acquireQueue)
+	m.acq.init()
 	return m
 }
 
@@ -63,10 +66,12 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case ev := <-m.SAD.Events():
 			m.expired(ev.SA, ev.Expiry)
-		case ev := <-m.acq.ch:
-			m.acquired(ev)
+		case a := <-m.acq.q:
+			m.acquired(a, time.Now())
 		case now := <-tick.C:
 			m.SAD.Tick(now)
+			m.expireAcquires(now)
+			m.expirePolicies(now)
 		}
 	}
 }

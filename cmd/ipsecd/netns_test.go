@@ -68,6 +68,7 @@ func TestPingThroughRouterInNamespaces(t *testing.T) {
 	os.WriteFile(cfg, []byte(`
 cores: [0]
 engine: {idle: adaptive}
+pfkey: {socket: `+filepath.Join(dir, "pfkey.sock")+`}
 ports:
   - {name: lan, driver: afpacket, interface: lan0, addresses: [192.0.2.1/24, "2001:db8:1::1/64"]}
   - {name: wan, driver: afpacket, interface: wan0, addresses: [198.51.100.1/24, "2001:db8:2::1/64"]}

@@ -80,6 +80,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return err
 	}
 	defer adm.Close()
+	stopPFKey, err := startPFKey(cfg, mgr, log)
+	if err != nil {
+		return err
+	}
+	defer stopPFKey()
 	if err := e.Start(); err != nil {
 		return err
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package keyserver
+
+const raceEnabled = false
