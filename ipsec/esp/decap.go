@@ -6,6 +6,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
 )
 
 // Decap removes ESP from bufs[i] with sas[i]. Each buffer holds the outer
@@ -142,14 +143,14 @@ func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 	}
 	data := b.Bytes()
 	var end int
-	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+	if len(data) > 0 && data[0]>>4 == 4 { // tunnel.Len, inline for IPv4
 		if !hdr.IPv4(data).IsValid(len(data)) {
-			return nil, ipv4Reason(data)
+			return nil, tunnel.IPv4Reason(data)
 		}
 		end = hdr.IPv4(data).TotalLen()
 	} else {
 		var why stats.Reason
-		if end, why = ipLen(data); why != stats.ReasonNone {
+		if end, why = tunnel.Len(data); why != stats.ReasonNone {
 			return nil, why
 		}
 		w.v6 = true

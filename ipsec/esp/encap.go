@@ -8,6 +8,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
 )
 
 // maxSeq32 is the last sequence number of an SA without ESN.
@@ -108,10 +109,8 @@ type encapSA struct {
 	outer   int   // tunnel: outer IP header length; transport: 0
 	proto   uint8 // protocol after the (outer) IP header: ESP or UDP
 	tunnel  bool
-	ttl     uint8  // tunnel: outer TTL / hop limit
-	ecn     bool   // RFC 6040 normal mode: copy the inner ECN field
-	dfBit   int    // Options.DFBit
-	spi     uint64 // SPI in the high half of the ESP header word
+	opt     Options // tunnel: the outer header's DF bit, ECN and TTL
+	spi     uint64  // SPI in the high half of the ESP header word
 
 	// Tunnel IPv4: the outer header words that do not change per packet
 	// (TTL and protocol, addresses) and their one's-complement sum with
@@ -130,7 +129,7 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 	}
 	s := sa.Sess
 	*r = encapSA{sa: sa, padMask: s.BlockLen() - 1,
-		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, ecn: opt.ECN, dfBit: opt.DFBit,
+		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, opt: *opt,
 		spi: uint64(sa.SPI) << 32}
 	r.shape.load(s, sa.ESN)
 	if sa.NATT {
@@ -139,14 +138,13 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 	if !r.tunnel {
 		return stats.ReasonNone
 	}
-	r.ttl = ttl(opt)
 	if sa.Dst.Is6() {
 		r.outer = hdr.IPv6Len
 		return stats.ReasonNone
 	}
 	r.outer = hdr.IPv4MinLen
 	src, dst := sa.Src.As4(), sa.Dst.As4()
-	r.w2 = uint32(r.ttl)<<24 | uint32(r.proto)<<16
+	r.w2 = uint32(opt.HopLimit())<<24 | uint32(r.proto)<<16
 	r.src, r.dst = binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(dst[:])
 	r.sum4 = uint64(ipv4VersionIHL)<<24 + uint64(r.w2) + uint64(r.src) + uint64(r.dst)
 	return stats.ReasonNone
@@ -156,14 +154,14 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 	data := b.Bytes()
 	var plen int
-	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+	if len(data) > 0 && data[0]>>4 == 4 { // tunnel.Len, inline for IPv4
 		if !hdr.IPv4(data).IsValid(len(data)) {
-			return ipv4Reason(data)
+			return tunnel.IPv4Reason(data)
 		}
 		plen = hdr.IPv4(data).TotalLen()
 	} else {
 		var why stats.Reason
-		if plen, why = ipLen(data); why != stats.ReasonNone {
+		if plen, why = tunnel.Len(data); why != stats.ReasonNone {
 			return why
 		}
 		w.v6 = true
@@ -286,17 +284,12 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 	case r.outer == hdr.IPv4MinLen:
 		p.writeOuter4(r, data, data[w.front:], total)
 	case r.outer == hdr.IPv6Len:
-		writeOuter6(r, data, data[w.front:], total)
+		src, dst := r.sa.Src.As16(), r.sa.Dst.As16()
+		tunnel.WriteOuter6(data, data[w.front:], &src, &dst, total, r.proto, &r.opt)
 	default:
 		copy(data[:ipHdr], data[w.front:w.front+ipHdr])
 		data[w.next] = r.proto
-		if w.v6 {
-			hdr.IPv6(data).SetPayloadLen(total - hdr.IPv6Len)
-		} else {
-			ip := hdr.IPv4(data)
-			ip.SetTotalLen(total)
-			setIPv4Checksum(ip)
-		}
+		tunnel.SetLength(data, w.v6)
 	}
 	if r.tunnel {
 		ipHdr = r.outer
@@ -330,42 +323,4 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 		data[trailer+1] = w.nh
 	}
 	cryptoOp(p.addOp(), w, &r.shape, data, trailer+2)
-}
-
-// ipLen validates a bare IP packet and returns its length from its header.
-func ipLen(data []byte) (int, stats.Reason) {
-	if len(data) == 0 {
-		return 0, stats.ReasonIPTruncated
-	}
-	switch data[0] >> 4 {
-	case 4:
-		ip := hdr.IPv4(data)
-		if !ip.IsValid(len(data)) {
-			return 0, ipv4Reason(data)
-		}
-		return ip.TotalLen(), stats.ReasonNone
-	case 6:
-		ip := hdr.IPv6(data)
-		if !ip.IsValid(len(data)) {
-			if len(data) < hdr.IPv6Len {
-				return 0, stats.ReasonIPTruncated
-			}
-			return 0, stats.ReasonIPBadLength
-		}
-		return hdr.IPv6Len + ip.PayloadLen(), stats.ReasonNone
-	}
-	return 0, stats.ReasonIPBadVersion
-}
-
-// ipv4Reason tells why an IPv4 header is invalid.
-func ipv4Reason(data []byte) stats.Reason {
-	switch {
-	case len(data) < hdr.IPv4MinLen:
-		return stats.ReasonIPTruncated
-	case int(data[0]&0x0f)*4 < hdr.IPv4MinLen || int(data[0]&0x0f)*4 > len(data):
-		return stats.ReasonIPBadHeaderLen
-	case int(data[2])<<8|int(data[3]) > len(data):
-		return stats.ReasonIPTruncated
-	}
-	return stats.ReasonIPBadLength
 }

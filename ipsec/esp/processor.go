@@ -8,23 +8,15 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
 )
 
-// Options are the run-time knobs, loaded once per burst by the caller.
-type Options struct {
-	// DFBit is net.inet.ipsec.dfbit for an IPv4 outer header in tunnel
-	// mode: 0 clear, 1 set, 2 copy from an IPv4 inner packet (clear for
-	// IPv6 inner packets, which carry no DF).
-	DFBit int
-	// ECN is net.inet.ipsec.ecn: RFC 6040 normal mode on encap and decap;
-	// off is compatibility mode (outer ECN Not-ECT, inner left alone).
-	ECN bool
-	// TTL is the outer TTL / hop limit in tunnel mode (64 when 0).
-	TTL uint8
-}
+// Options are the run-time knobs, loaded once per burst by the caller:
+// the tunnel-mode outer-header settings (DF bit, RFC 6040 ECN, TTL).
+type Options = tunnel.Outer
 
 // DefaultTTL is the outer TTL used when Options.TTL is 0.
-const DefaultTTL = 64
+const DefaultTTL = tunnel.DefaultTTL
 
 // Expiry is a lifetime an SA crossed during the last Encap or Decap.
 type Expiry struct {
