@@ -183,34 +183,22 @@ func strip(w *work, b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
 	if sa.Mode == sad.ModeAny {
 		tun = w.nh == hdr.ProtoIPIP || w.nh == hdr.ProtoIPv6
 	}
-	_, base := b.Raw()
+	var why stats.Reason
 	if tun {
-		in := data[pay:w.end]
-		n, r := tunnel.Inner(in, w.nh)
-		if r != stats.ReasonNone {
-			return r
-		}
-		if opt.ECN && !tunnel.DecapECN(in, tunnel.TOS(data)) {
-			return stats.ReasonBadTrailer // CE over Not-ECT (RFC 6040 §4.2)
-		}
-		b.SetData(base+pay, n)
+		why = tunnel.Unwrap(b, pay, w.end, w.nh, opt.ECN)
 	} else {
 		h := w.hdr
 		start := pay - h
 		copy(data[start:pay], data[:h])
 		pk := data[start:w.end]
 		pk[w.next] = w.nh
-		if w.v6 {
-			hdr.IPv6(pk).SetPayloadLen(len(pk) - hdr.IPv6Len)
-		} else {
-			ip := hdr.IPv4(pk)
-			ip.SetTotalLen(len(pk))
-			tunnel.SetIPv4Checksum(pk)
-		}
+		tunnel.SetLength(pk, w.v6)
+		_, base := b.Raw()
 		b.SetData(base+start, len(pk))
+		why = tunnel.Relayer(b)
 	}
-	if r := tunnel.Relayer(b); r != stats.ReasonNone {
-		return r
+	if why != stats.ReasonNone {
+		return why
 	}
 	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoAH, Tunnel: tun, SPI: sa.SPI, ReqID: sa.ReqID})
 	b.Meta.Flags |= pkt.FlagDecapsulated

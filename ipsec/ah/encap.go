@@ -189,13 +189,7 @@ func (p *Processor) buildEncap(i int, b *pkt.Buf, sa *sad.SA, opt *Options) stat
 		w.ah = w.hdr
 		copy(data[:w.hdr], data[w.front:w.front+w.hdr])
 		data[w.next] = hdr.ProtoAH
-		if w.v6 {
-			hdr.IPv6(data).SetPayloadLen(total - hdr.IPv6Len)
-		} else {
-			ip := hdr.IPv4(data)
-			ip.SetTotalLen(total)
-			tunnel.SetIPv4Checksum(ip)
-		}
+		tunnel.SetLength(data, w.v6)
 	}
 	b.Meta.L4Proto, b.Meta.L4Off = hdr.ProtoAH, uint16(w.ah)
 	a := data[w.ah : w.ah+w.ahLen]
