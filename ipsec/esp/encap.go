@@ -9,10 +9,8 @@ import (
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/tunnel"
+	"github.com/fastipsec/fastipsec/ipsec/xform"
 )
-
-// maxSeq32 is the last sequence number of an SA without ESN.
-const maxSeq32 = 1<<32 - 1
 
 // Encap protects bufs[i] with sas[i] in place. Each buffer holds a bare IP
 // packet; on success res[i] is stats.ReasonNone and the buffer holds the
@@ -23,12 +21,12 @@ const maxSeq32 = 1<<32 - 1
 func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	runs := p.splitRuns(sas[:n])
+	runs := p.books.Runs(sas[:n])
 	var r encapSA
 	i := 0
 	for _, j := range runs {
 		if why := r.init(sas[i], &opt); why != stats.ReasonNone {
-			fail(res[i:j], why)
+			xform.Fail(res[i:j], why)
 		} else {
 			p.buildRun(&r, bufs[i:j], p.w[i:j], res[i:j])
 		}
@@ -90,12 +88,12 @@ func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 			}
 		}
 		if st != alg.OK {
-			res[m] = statusReason(st)
+			res[m] = xform.StatusReason(st, stats.ReasonBadESPLength)
 			continue
 		}
 		bytes += w.clear
 	}
-	return p.settle(sa, res, bytes), k
+	return p.books.Settle(sa, res, bytes), k
 }
 
 // encapSA is what Encap works out once per run of packets with one SA
@@ -121,11 +119,8 @@ type encapSA struct {
 
 // init readies r for a run with sa, or tells why its packets are dropped.
 func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
-	if sa == nil || sa.Sess == nil {
-		return stats.ReasonNoSA
-	}
-	if !sa.Usable() {
-		return stats.ReasonSAExpired
+	if why := xform.Usable(sa); why != stats.ReasonNone {
+		return why
 	}
 	s := sa.Sess
 	*r = encapSA{sa: sa, padMask: s.BlockLen() - 1,
@@ -236,20 +231,10 @@ func planTransport(w *work, data []byte) stats.Reason {
 	return stats.ReasonNone
 }
 
-// reserve takes sequence numbers for the n live packets of a run. Without
-// ESN the last numbers below 2^32 are handed out and the packets past them
-// dropped (seq-wrap), and the SA hard-expires.
+// reserve numbers the n live packets of a run; those past the last number
+// of an SA without ESN are dropped (seq-wrap).
 func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
-	first, ok := sa.ReserveSeq(n)
-	if !ok && !sa.ESN {
-		if left := maxSeq32 - sa.Seq(); left > 0 && left < uint64(n) {
-			n = int(left)
-			first, ok = sa.ReserveSeq(n)
-		}
-	}
-	if !ok {
-		n = 0
-	}
+	first, n := p.books.Reserve(sa, n)
 	res = res[:len(ws)]
 	for k := range ws {
 		if res[k] != stats.ReasonNone {
@@ -262,9 +247,6 @@ func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
 		ws[k].seq = first
 		first++
 		n--
-	}
-	if !ok || sa.Seq() == maxSeq32 && !sa.ESN {
-		p.raise(sa, sa.ExpireNow(sad.ExpireHard))
 	}
 }
 
