@@ -64,32 +64,42 @@ func (s *ESPStats) count(r stats.Reason) {
 	}
 }
 
-// Stats holds every core's ESP counters.
+// Stats holds every core's ESP, AH, IPComp and ACQUIRE counters.
 type Stats struct {
-	mu      sync.Mutex
-	esp     []*ESPStats
-	byID    map[int]*ESPStats
-	acqByID map[int]*AcquireStats
-	xf      xformSet // AH and IPComp counters (stats_xform.go)
+	mu   sync.Mutex
+	esp  perCore[ESPStats]
+	ah   perCore[AHStats]     // stats_xform.go
+	comp perCore[IPCompStats] // stats_xform.go
+	acq  perCore[AcquireStats]
 }
 
 // NewStats makes an empty collection.
-func NewStats() *Stats {
-	return &Stats{byID: map[int]*ESPStats{}, acqByID: map[int]*AcquireStats{}}
+func NewStats() *Stats { return &Stats{} }
+
+// perCore is one kind of counters, a set per core (under Stats.mu).
+type perCore[T any] struct {
+	byID map[int]*T
+	all  []*T // in the order the cores came
 }
 
-// core returns core's counters, creating them once.
-func (s *Stats) core(c int) *ESPStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.byID[c]; ok {
+// get returns core c's counters, creating them once.
+func (p *perCore[T]) get(mu *sync.Mutex, c int) *T {
+	mu.Lock()
+	defer mu.Unlock()
+	if e, ok := p.byID[c]; ok {
 		return e
 	}
-	e := &ESPStats{}
-	s.byID[c] = e
-	s.esp = append(s.esp, e)
+	if p.byID == nil {
+		p.byID = map[int]*T{}
+	}
+	e := new(T)
+	p.byID[c] = e
+	p.all = append(p.all, e)
 	return e
 }
+
+// core returns core's ESP counters, creating them once.
+func (s *Stats) core(c int) *ESPStats { return s.esp.get(&s.mu, c) }
 
 // ESPTotals is a summed copy of the ESP counters.
 type ESPTotals struct {
@@ -103,7 +113,7 @@ func (s *Stats) ESP() ESPTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := ESPTotals{Hist: map[string]uint64{}}
-	for _, e := range s.esp {
+	for _, e := range s.esp.all {
 		t.Hdrops += e.Hdrops.Load()
 		t.Nopf += e.Nopf.Load()
 		t.Notdb += e.Notdb.Load()

@@ -119,41 +119,11 @@ func (s *IPCompStats) count(r stats.Reason) {
 	}
 }
 
-// xformSet holds every core's AH and IPComp counters (under Stats.mu).
-type xformSet struct {
-	ah   map[int]*AHStats
-	comp map[int]*IPCompStats
-}
-
 // coreAH returns core's AH counters, creating them once.
-func (s *Stats) coreAH(c int) *AHStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.xf.ah == nil {
-		s.xf.ah = map[int]*AHStats{}
-	}
-	if e, ok := s.xf.ah[c]; ok {
-		return e
-	}
-	e := &AHStats{}
-	s.xf.ah[c] = e
-	return e
-}
+func (s *Stats) coreAH(c int) *AHStats { return s.ah.get(&s.mu, c) }
 
 // coreIPComp returns core's IPComp counters, creating them once.
-func (s *Stats) coreIPComp(c int) *IPCompStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.xf.comp == nil {
-		s.xf.comp = map[int]*IPCompStats{}
-	}
-	if e, ok := s.xf.comp[c]; ok {
-		return e
-	}
-	e := &IPCompStats{}
-	s.xf.comp[c] = e
-	return e
-}
+func (s *Stats) coreIPComp(c int) *IPCompStats { return s.comp.get(&s.mu, c) }
 
 // AHTotals is a summed copy of the AH counters.
 type AHTotals struct {
@@ -167,7 +137,7 @@ func (s *Stats) AH() AHTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := AHTotals{Hist: map[string]uint64{}}
-	for _, e := range s.xf.ah {
+	for _, e := range s.ah.all {
 		t.Hdrops += e.Hdrops.Load()
 		t.Nopf += e.Nopf.Load()
 		t.Notdb += e.Notdb.Load()
@@ -212,7 +182,7 @@ func (s *Stats) IPComp() IPCompTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := IPCompTotals{Hist: map[string]uint64{}}
-	for _, e := range s.xf.comp {
+	for _, e := range s.comp.all {
 		t.Hdrops += e.Hdrops.Load()
 		t.Nopf += e.Nopf.Load()
 		t.Notdb += e.Notdb.Load()
