@@ -97,24 +97,11 @@ func planEncap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
 	return stats.ReasonNoBuffer
 }
 
-// planTransport finds where AH goes: after the IPv4 header with its
-// options, or after the IPv6 unfragmentable part (RFC 4302 §3.1.1).
+// planTransport finds where AH goes in a transport-mode packet.
 func planTransport(w *work, data []byte) stats.Reason {
-	if !w.v6 {
-		ip := hdr.IPv4(data)
-		if ip.IsFragment() {
-			return stats.ReasonIPFragment
-		}
-		w.hdr, w.next = ip.HeaderLen(), 9
-	} else {
-		c, ok := hdr.IPv6(data).Walk(len(data))
-		if !ok {
-			return stats.ReasonIPv6BadExtHdr
-		}
-		if c.Frag != 0 {
-			return stats.ReasonIPFragment
-		}
-		w.hdr, w.next = c.Unfragmentable, c.InsertNext
+	var why stats.Reason
+	if w.hdr, w.next, why = tunnel.Transport(data, w.v6); why != stats.ReasonNone {
+		return why
 	}
 	w.nh = data[w.next]
 	return stats.ReasonNone

@@ -1,15 +1,18 @@
 // Package tunnel holds what the IPsec transforms share around the packet
 // they protect: validating a bare IP packet, writing a tunnel-mode outer
-// header (DF bit, TTL, RFC 6040 ECN), checking the inner packet of a
-// tunnel and applying the outer ECN to it, IPv4 header checksums, and
-// re-deriving a buffer's L4 hint after a transform.
+// header (DF bit, TTL, RFC 6040 ECN), checking and unwrapping the inner
+// packet of a tunnel, finding where a transport-mode header goes and
+// fixing the lengths after, IPv4 header checksums, and re-deriving a
+// buffer's L4 hint after a transform.
 //
-//	encap: Len(packet) ─► transform ─► WriteOuter4 / WriteOuter6 (tunnel mode)
-//	decap: Len(outer) ─► transform ─► Inner(payload, next header) ─► DecapECN ─► Relayer
+//	encap: Len(packet) ─► tunnel: WriteOuter4 / WriteOuter6 ─► transform
+//	                     transport: Transport(packet) ─► transform ─► SetLength
+//	decap: Len(outer) ─► transform ─► tunnel: Unwrap (Inner, DecapECN, Relayer)
+//	                                  transport: SetLength ─► Relayer
 //
 // ESP, AH and IPComp use it. ESP builds the common IPv4 outer header in
 // registers from a per-SA sum (Sum20, Fold32) rather than with WriteOuter4,
-// but takes its DF and ECN rules from here (DF, OuterTOS).
+// and strips the common inner IPv4 packet inline, with the same rules.
 package tunnel
 
 import (
@@ -135,6 +138,29 @@ func Unwrap(b *pkt.Buf, start, end int, nh uint8, ecn bool) stats.Reason {
 	_, off := b.Raw()
 	b.SetData(off+start, n)
 	return Relayer(b)
+}
+
+// Transport finds where a transport-mode IPsec header goes in the packet
+// data: after the IPv4 header with its options, or after the IPv6 headers
+// that must stay unfragmentable (RFC 4303 §3.1.1, RFC 4302 §3.1.1). It
+// returns the bytes of IP header kept in front and the offset of the
+// next-header field to patch; fragments are refused.
+func Transport(data []byte, v6 bool) (hdrLen, next int, why stats.Reason) {
+	if !v6 {
+		ip := hdr.IPv4(data)
+		if ip.IsFragment() {
+			return 0, 0, stats.ReasonIPFragment
+		}
+		return ip.HeaderLen(), 9, stats.ReasonNone
+	}
+	c, ok := hdr.IPv6(data).Walk(len(data))
+	if !ok {
+		return 0, 0, stats.ReasonIPv6BadExtHdr
+	}
+	if c.Frag != 0 {
+		return 0, 0, stats.ReasonIPFragment
+	}
+	return c.Unfragmentable, c.InsertNext, stats.ReasonNone
 }
 
 // NextHeader is the IPsec next header for a tunnelled packet p.
