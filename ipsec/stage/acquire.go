@@ -406,15 +406,7 @@ func (s *Stats) Acquire() AcquireTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var t AcquireTotals
-	for _, a := range s.acq.all {
-		t.Sent += a.Sent.Load()
-		t.Suppressed += a.Suppressed.Load()
-		t.Held += a.Held.Load()
-		t.Released += a.Released.Load()
-		t.Overflow += a.Overflow.Load()
-		t.Expired += a.Expired.Load()
-		t.NoState += a.NoState.Load()
-	}
+	sumCounters(s.acq.all, &t)
 	return t
 }
 

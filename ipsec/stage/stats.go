@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -98,6 +99,24 @@ func (p *perCore[T]) get(mu *sync.Mutex, c int) *T {
 	return e
 }
 
+// sumCounters adds up the counters of every core in all into the totals t:
+// each uint64 field of t takes the atomic.Uint64 field of the same name.
+// (Hist, a map, is left to the caller.)
+func sumCounters[T, Totals any](all []*T, t *Totals) {
+	dst := reflect.ValueOf(t).Elem()
+	for i := range dst.NumField() {
+		f := dst.Field(i)
+		if f.Kind() != reflect.Uint64 {
+			continue
+		}
+		name := dst.Type().Field(i).Name
+		for _, e := range all {
+			c := reflect.ValueOf(e).Elem().FieldByName(name).Addr().Interface().(*atomic.Uint64)
+			f.SetUint(f.Uint() + c.Load())
+		}
+	}
+}
+
 // core returns core's ESP counters, creating them once.
 func (s *Stats) core(c int) *ESPStats { return s.esp.get(&s.mu, c) }
 
@@ -113,26 +132,8 @@ func (s *Stats) ESP() ESPTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := ESPTotals{Hist: map[string]uint64{}}
+	sumCounters(s.esp.all, &t)
 	for _, e := range s.esp.all {
-		t.Hdrops += e.Hdrops.Load()
-		t.Nopf += e.Nopf.Load()
-		t.Notdb += e.Notdb.Load()
-		t.Badkcr += e.Badkcr.Load()
-		t.Noxform += e.Noxform.Load()
-		t.Badilen += e.Badilen.Load()
-		t.Wrap += e.Wrap.Load()
-		t.Badenc += e.Badenc.Load()
-		t.Badauth += e.Badauth.Load()
-		t.Replay += e.Replay.Load()
-		t.Input += e.Input.Load()
-		t.Output += e.Output.Load()
-		t.Invalid += e.Invalid.Load()
-		t.Ibytes += e.Ibytes.Load()
-		t.Obytes += e.Obytes.Load()
-		t.Toobig += e.Toobig.Load()
-		t.Pdrops += e.Pdrops.Load()
-		t.Crypto += e.Crypto.Load()
-		t.Tunnel += e.Tunnel.Load()
 		for i := range e.Hist {
 			if v := e.Hist[i].Load(); v != 0 {
 				t.Hist[alg.EncID(i).String()] += v

@@ -137,26 +137,8 @@ func (s *Stats) AH() AHTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := AHTotals{Hist: map[string]uint64{}}
+	sumCounters(s.ah.all, &t)
 	for _, e := range s.ah.all {
-		t.Hdrops += e.Hdrops.Load()
-		t.Nopf += e.Nopf.Load()
-		t.Notdb += e.Notdb.Load()
-		t.Badkcr += e.Badkcr.Load()
-		t.Badauth += e.Badauth.Load()
-		t.Noxform += e.Noxform.Load()
-		t.Qfull += e.Qfull.Load()
-		t.Wrap += e.Wrap.Load()
-		t.Replay += e.Replay.Load()
-		t.Badauthl += e.Badauthl.Load()
-		t.Input += e.Input.Load()
-		t.Output += e.Output.Load()
-		t.Invalid += e.Invalid.Load()
-		t.Ibytes += e.Ibytes.Load()
-		t.Obytes += e.Obytes.Load()
-		t.Toobig += e.Toobig.Load()
-		t.Pdrops += e.Pdrops.Load()
-		t.Crypto += e.Crypto.Load()
-		t.Tunnel += e.Tunnel.Load()
 		for i := range e.Hist {
 			if v := e.Hist[i].Load(); v != 0 {
 				name := alg.AuthID(i).String()
@@ -182,24 +164,8 @@ func (s *Stats) IPComp() IPCompTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := IPCompTotals{Hist: map[string]uint64{}}
+	sumCounters(s.comp.all, &t)
 	for _, e := range s.comp.all {
-		t.Hdrops += e.Hdrops.Load()
-		t.Nopf += e.Nopf.Load()
-		t.Notdb += e.Notdb.Load()
-		t.Badkcr += e.Badkcr.Load()
-		t.Qfull += e.Qfull.Load()
-		t.Noxform += e.Noxform.Load()
-		t.Wrap += e.Wrap.Load()
-		t.Input += e.Input.Load()
-		t.Output += e.Output.Load()
-		t.Invalid += e.Invalid.Load()
-		t.Ibytes += e.Ibytes.Load()
-		t.Obytes += e.Obytes.Load()
-		t.Toobig += e.Toobig.Load()
-		t.Pdrops += e.Pdrops.Load()
-		t.Crypto += e.Crypto.Load()
-		t.Threshold += e.Threshold.Load()
-		t.Uncompr += e.Uncompr.Load()
 		if v := e.Hist[2].Load(); v != 0 {
 			t.Hist["deflate"] += v
 		}
