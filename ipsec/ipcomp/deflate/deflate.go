@@ -35,7 +35,7 @@ const (
 	maxMatch  = 258   // RFC 1951 §3.2.5
 	maxDist   = 32768 // RFC 1951 §3.2.5
 	tableBits = 12    // 16 KiB of table, plenty for a packet
-	maxInsert = 16    // positions of a match put in the table
+	maxInsert = 4     // positions of a match put in the table
 	// skipLog: every 1<<skipLog misses in a row the scan steps one byte
 	// further (snappy's heuristic: no time lost on incompressible data).
 	skipLog = 7
