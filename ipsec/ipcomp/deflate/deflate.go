@@ -38,7 +38,7 @@ const (
 	maxInsert = 4     // positions of a match put in the table
 	// skipLog: every 1<<skipLog misses in a row the scan steps one byte
 	// further (snappy's heuristic: no time lost on incompressible data).
-	skipLog = 7
+	skipLog = 4
 	// maxBase keeps base+position within int32.
 	maxBase = 1<<31 - 1 - 1<<17
 	// MaxInput is the longest src Encode takes (an IP packet).
