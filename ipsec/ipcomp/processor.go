@@ -78,8 +78,8 @@ func CPI(sa *sad.SA) uint16 {
 	return CPIDeflate
 }
 
-// compress deflates in into the scratch; ok is false when the result
-// would not be smaller than limit bytes.
+// compress deflates in into the scratch; ok is false when the stream
+// would take more than limit bytes.
 func (p *Processor) compress(in []byte, limit int) ([]byte, bool) {
 	if limit <= 0 {
 		return nil, false
