@@ -3,8 +3,10 @@ package deflate
 import (
 	"bytes"
 	stdflate "compress/flate"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	kflate "github.com/klauspost/compress/flate"
@@ -248,4 +250,25 @@ func (l *limited) Write(p []byte) (int, error) {
 	}
 	l.n += len(p)
 	return len(p), nil
+}
+
+// TestKnownAnswers: fixed streams. Where zlib finds the same matches
+// (zlib.compressobj(1, DEFLATED, -15, 9, Z_FIXED)) they are its bytes;
+// the other two are shorter than zlib's (63601805c4860000 and
+// cb48cdc9c9d751c840a21401) and python's zlib inflates them back.
+func TestKnownAnswers(t *testing.T) {
+	e := NewEncoder()
+	for _, c := range []struct{ in, want string }{
+		{"", "0300"},
+		{"a", "4b0400"},
+		{"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13", "6360646266616563e7e0e4e2e6e1e5e3171014120600"},
+		// "hello, ", length 12 at distance 7, "!".
+		{"hello, hello, hello!", "cb48cdc9c9d75140a61401"},
+		// A zero, then lengths 258 and 41 at distance 1.
+		{strings.Repeat("\x00", 300), "631805440300"},
+	} {
+		if got := hex.EncodeToString(encode(t, e, []byte(c.in))); got != c.want {
+			t.Errorf("%q: %s, want %s", c.in, got, c.want)
+		}
+	}
 }
