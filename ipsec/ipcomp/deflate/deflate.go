@@ -16,9 +16,11 @@
 //
 // Why not a general-purpose compressor at packet sizes: a dynamic-Huffman
 // block must build and send its own code tables (286+30 symbols, sorted,
-// length-limited, then run-length coded), which costs microseconds and,
-// in a 1,400-byte packet, tens of the bytes it saves. The fixed codes of
-// RFC 1951 §3.2.6 cost nothing to set up. The hash table is not cleared
+// length-limited, then run-length coded), which costs klauspost/compress
+// about 2 µs per packet, most of its time. The fixed codes of RFC 1951
+// §3.2.6 cost nothing to set up; the price is in the ratio where literals
+// dominate (text and JSON streams about a quarter bigger at 1,400 bytes),
+// not on binary or repetitive data. The hash table is not cleared
 // between packets either: entries hold a position plus a base that moves
 // past every packet, so last packet's entries read as out of range.
 //
@@ -173,8 +175,8 @@ type bitWriter struct {
 	nb   uint   // how many, below 32 between puts
 }
 
-// put appends code c (up to 32 bits, see literalCodes) and reports
-// whether dst still has room.
+// put appends code c (as codes.go packs them: up to 24 bits) and
+// reports whether dst still has room.
 func (w *bitWriter) put(c uint32) bool {
 	w.bits |= uint64(c&0xffffff) << w.nb
 	w.nb += uint(c >> 24)
