@@ -110,7 +110,7 @@ func (e *Encoder) match(src []byte) int {
 		h := hash(u)
 		c := int(e.table[h] - base)
 		e.table[h] = int32(s) + base
-		if c < 0 || c >= s || s-c > maxDist || binary.LittleEndian.Uint32(src[c:]) != u {
+		if c < 0 || uint(s-c-1) >= maxDist || binary.LittleEndian.Uint32(src[c:]) != u { // c < s, at most maxDist back
 			s += skip >> skipLog
 			skip++
 			continue
@@ -121,7 +121,7 @@ func (e *Encoder) match(src []byte) int {
 			h := hash(u)
 			c2 := int(e.table[h] - base)
 			e.table[h] = int32(t) + base
-			if c2 >= 0 && c2 < t && t-c2 <= maxDist && binary.LittleEndian.Uint32(src[c2:]) == u {
+			if c2 >= 0 && uint(t-c2-1) < maxDist && binary.LittleEndian.Uint32(src[c2:]) == u {
 				if l2 := min(matchLen(src[c2:], src[t:]), maxMatch); l2 > l {
 					s, c, l = t, c2, l2
 				}
@@ -142,7 +142,7 @@ func (e *Encoder) match(src []byte) int {
 		if l > maxInsert {
 			from = s - maxInsert
 		}
-		for p := from; p < s && p+minMatch <= len(src); p++ {
+		for p, end := from, min(s, len(src)-minMatch+1); p < end; p++ {
 			e.table[hash(binary.LittleEndian.Uint32(src[p:]))] = int32(p) + base
 		}
 	}
