@@ -7,6 +7,7 @@ import (
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/tunnel"
+	"github.com/fastipsec/fastipsec/ipsec/xform"
 )
 
 // Decap verifies and removes AH from bufs[i] with sas[i]. Each buffer
@@ -23,8 +24,9 @@ func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 		res[i] = planDecap(&p.w[i], bufs[i], sas[i])
 	}
 	// Replay check before the ICV (RFC 4302 §3.4.3), no state change.
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
+	runs := p.books.Runs(sas[:n])
+	i := 0
+	for _, j := range runs {
 		p.replayCheck(bufs, sas[i], i, j, res)
 		i = j
 	}
@@ -41,13 +43,13 @@ func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 		}
 		p.restore(w, bufs[i].Bytes())
 		if st := p.ops[w.op].Status; st != 0 {
-			res[i] = statusReason(st)
+			res[i] = xform.StatusReason(st, stats.ReasonBadAHLength)
 		}
 	}
 	p.done()
 	// Commit only what verified; a duplicate within the burst loses here.
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
+	i = 0
+	for _, j := range runs {
 		p.replayCommit(sas[i], i, j, res)
 		i = j
 	}
@@ -56,16 +58,13 @@ func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 			res[i] = strip(&p.w[i], bufs[i], sas[i], &opt)
 		}
 	}
-	return p.account(sas, res)
+	return p.account(sas, runs, res)
 }
 
 // planDecap checks the outer packet and locates its AH header.
 func planDecap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
-	if sa == nil || sa.Sess == nil {
-		return stats.ReasonNoSA
-	}
-	if !sa.Usable() {
-		return stats.ReasonSAExpired
+	if why := xform.Usable(sa); why != stats.ReasonNone {
+		return why
 	}
 	if int(b.Meta.HistoryLen) >= pkt.MaxHistory {
 		return stats.ReasonTooManyHeaders
@@ -142,7 +141,7 @@ func (p *Processor) prepareOpen(i int, b *pkt.Buf, sa *sad.SA, opt *Options) sta
 // replayCheck infers the full sequence numbers of the run sas[i:j] and
 // rejects replays, holding the SA's window lock once for the run.
 func (p *Processor) replayCheck(bufs []*pkt.Buf, sa *sad.SA, i, j int, res []stats.Reason) {
-	if !live(res[i:j]) {
+	if !xform.Live(res[i:j]) {
 		return
 	}
 	win := sa.LockReplay()
@@ -163,7 +162,7 @@ func (p *Processor) replayCheck(bufs []*pkt.Buf, sa *sad.SA, i, j int, res []sta
 
 // replayCommit records the verified packets of the run sas[i:j].
 func (p *Processor) replayCommit(sa *sad.SA, i, j int, res []stats.Reason) {
-	if !live(res[i:j]) {
+	if !xform.Live(res[i:j]) {
 		return
 	}
 	win := sa.LockReplay()
@@ -183,34 +182,22 @@ func strip(w *work, b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
 	if sa.Mode == sad.ModeAny {
 		tun = w.nh == hdr.ProtoIPIP || w.nh == hdr.ProtoIPv6
 	}
-	_, base := b.Raw()
+	var why stats.Reason
 	if tun {
-		in := data[pay:w.end]
-		n, r := tunnel.Inner(in, w.nh)
-		if r != stats.ReasonNone {
-			return r
-		}
-		if opt.ECN && !tunnel.DecapECN(in, tunnel.TOS(data)) {
-			return stats.ReasonBadTrailer // CE over Not-ECT (RFC 6040 §4.2)
-		}
-		b.SetData(base+pay, n)
+		why = tunnel.Unwrap(b, pay, w.end, w.nh, opt.ECN)
 	} else {
 		h := w.hdr
 		start := pay - h
 		copy(data[start:pay], data[:h])
 		pk := data[start:w.end]
 		pk[w.next] = w.nh
-		if w.v6 {
-			hdr.IPv6(pk).SetPayloadLen(len(pk) - hdr.IPv6Len)
-		} else {
-			ip := hdr.IPv4(pk)
-			ip.SetTotalLen(len(pk))
-			tunnel.SetIPv4Checksum(pk)
-		}
+		tunnel.SetLength(pk, w.v6)
+		_, base := b.Raw()
 		b.SetData(base+start, len(pk))
+		why = tunnel.Relayer(b)
 	}
-	if r := tunnel.Relayer(b); r != stats.ReasonNone {
-		return r
+	if why != stats.ReasonNone {
+		return why
 	}
 	b.Meta.AddStep(pkt.Step{Proto: hdr.ProtoAH, Tunnel: tun, SPI: sa.SPI, ReqID: sa.ReqID})
 	b.Meta.Flags |= pkt.FlagDecapsulated

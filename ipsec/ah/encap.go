@@ -7,10 +7,8 @@ import (
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/tunnel"
+	"github.com/fastipsec/fastipsec/ipsec/xform"
 )
-
-// maxSeq32 is the last sequence number of an SA without ESN.
-const maxSeq32 = 1<<32 - 1
 
 // Encap protects bufs[i] with sas[i] in place. Each buffer holds a bare IP
 // packet; on success res[i] is stats.ReasonNone and the buffer holds the
@@ -24,8 +22,9 @@ func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 		p.w[i] = work{op: -1}
 		res[i] = planEncap(&p.w[i], bufs[i], sas[i])
 	}
-	for i := 0; i < n; {
-		j := runEnd(sas, i)
+	runs := p.books.Runs(sas[:n])
+	i := 0
+	for _, j := range runs {
 		p.reserve(sas[i], i, j, res)
 		i = j
 	}
@@ -42,20 +41,17 @@ func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, op
 		}
 		p.restore(w, bufs[i].Bytes())
 		if st := p.ops[w.op].Status; st != 0 {
-			res[i] = statusReason(st)
+			res[i] = xform.StatusReason(st, stats.ReasonBadAHLength)
 		}
 	}
 	p.done()
-	return p.account(sas, res)
+	return p.account(sas, runs, res)
 }
 
 // planEncap checks one packet and makes room for what AH adds.
 func planEncap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
-	if sa == nil || sa.Sess == nil {
-		return stats.ReasonNoSA
-	}
-	if !sa.Usable() {
-		return stats.ReasonSAExpired
+	if why := xform.Usable(sa); why != stats.ReasonNone {
+		return why
 	}
 	data := b.Bytes()
 	plen, r := tunnel.Len(data)
@@ -101,32 +97,18 @@ func planEncap(w *work, b *pkt.Buf, sa *sad.SA) stats.Reason {
 	return stats.ReasonNoBuffer
 }
 
-// planTransport finds where AH goes: after the IPv4 header with its
-// options, or after the IPv6 unfragmentable part (RFC 4302 §3.1.1).
+// planTransport finds where AH goes in a transport-mode packet.
 func planTransport(w *work, data []byte) stats.Reason {
-	if !w.v6 {
-		ip := hdr.IPv4(data)
-		if ip.IsFragment() {
-			return stats.ReasonIPFragment
-		}
-		w.hdr, w.next = ip.HeaderLen(), 9
-	} else {
-		c, ok := hdr.IPv6(data).Walk(len(data))
-		if !ok {
-			return stats.ReasonIPv6BadExtHdr
-		}
-		if c.Frag != 0 {
-			return stats.ReasonIPFragment
-		}
-		w.hdr, w.next = c.Unfragmentable, c.InsertNext
+	var why stats.Reason
+	if w.hdr, w.next, why = tunnel.Transport(data, w.v6); why != stats.ReasonNone {
+		return why
 	}
 	w.nh = data[w.next]
 	return stats.ReasonNone
 }
 
-// reserve takes sequence numbers for the live packets of the run
-// sas[i:j]; without ESN the packets past 2^32-1 are dropped (seq-wrap)
-// and the SA hard-expires.
+// reserve numbers the live packets of the run sas[i:j]; those past the
+// last number of an SA without ESN are dropped (seq-wrap).
 func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 	n := 0
 	for k := i; k < j; k++ {
@@ -137,16 +119,7 @@ func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 	if n == 0 {
 		return
 	}
-	first, ok := sa.ReserveSeq(n)
-	if !ok && !sa.ESN {
-		if left := maxSeq32 - sa.Seq(); left > 0 && left < uint64(n) {
-			n = int(left)
-			first, ok = sa.ReserveSeq(n)
-		}
-	}
-	if !ok {
-		n = 0
-	}
+	first, n := p.books.Reserve(sa, n)
 	for k := i; k < j; k++ {
 		if res[k] != stats.ReasonNone {
 			continue
@@ -158,9 +131,6 @@ func (p *Processor) reserve(sa *sad.SA, i, j int, res []stats.Reason) {
 		p.w[k].seq = first
 		first++
 		n--
-	}
-	if !ok || sa.Seq() == maxSeq32 && !sa.ESN {
-		p.raise(sa, sa.ExpireNow(sad.ExpireHard))
 	}
 }
 
@@ -189,13 +159,7 @@ func (p *Processor) buildEncap(i int, b *pkt.Buf, sa *sad.SA, opt *Options) stat
 		w.ah = w.hdr
 		copy(data[:w.hdr], data[w.front:w.front+w.hdr])
 		data[w.next] = hdr.ProtoAH
-		if w.v6 {
-			hdr.IPv6(data).SetPayloadLen(total - hdr.IPv6Len)
-		} else {
-			ip := hdr.IPv4(data)
-			ip.SetTotalLen(total)
-			tunnel.SetIPv4Checksum(ip)
-		}
+		tunnel.SetLength(data, w.v6)
 	}
 	b.Meta.L4Proto, b.Meta.L4Off = hdr.ProtoAH, uint16(w.ah)
 	a := data[w.ah : w.ah+w.ahLen]

@@ -9,6 +9,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/internal/xformtest"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -138,63 +139,6 @@ func udp6(src, dst string, tc uint8, n int, ext ...[]byte) []byte {
 	return p
 }
 
-func fillUDP(u []byte, n int) {
-	h := hdr.UDP(u)
-	h.SetSrcPort(40000)
-	h.SetDstPort(9)
-	h.SetLength(8 + n)
-	for i := range n {
-		u[8+i] = byte(i*13 + 5)
-	}
-}
-
-var testPool = pkt.NewPool("ah-test", 4096, 0)
-
-func buf(t testing.TB, p []byte) *pkt.Buf {
-	t.Helper()
-	b := testPool.Get()
-	if b == nil {
-		t.Fatal("test pool empty")
-	}
-	if !b.SetBytes(p) {
-		t.Fatal("packet does not fit")
-	}
-	classify(b)
-	return b
-}
-
-func classify(b *pkt.Buf) {
-	data := b.Bytes()
-	if len(data) == 0 {
-		return
-	}
-	if data[0]>>4 == 4 && len(data) >= 20 {
-		b.Meta.L4Proto, b.Meta.L4Off = data[9], uint16(int(data[0]&15)*4)
-		return
-	}
-	if !hdr.IPv6(data).IsValid(len(data)) {
-		return
-	}
-	if c, ok := hdr.IPv6(data).Walk(len(data)); ok {
-		b.Meta.L4Proto, b.Meta.L4Off = c.Proto, uint16(c.Off)
-	}
-}
-
-func wire(t testing.TB, b *pkt.Buf) *pkt.Buf {
-	t.Helper()
-	nb := buf(t, b.Bytes())
-	b.Free()
-	return nb
-}
-
-func free(bs ...*pkt.Buf) {
-	for _, b := range bs {
-		if b != nil {
-			b.Free()
-		}
-	}
-}
-
 func encap1(t testing.TB, p *Processor, b *pkt.Buf, sa *sad.SA, opt Options) stats.Reason {
 	t.Helper()
 	res := []stats.Reason{99}
@@ -211,3 +155,13 @@ func decap1(t testing.TB, p *Processor, b *pkt.Buf, sa *sad.SA, opt Options) sta
 
 // defaults are FreeBSD's knob values.
 var defaults = Options{ClearTOS: true}
+
+// Shared with the other transforms' tests (ipsec/internal/xformtest).
+var (
+	testPool = xformtest.Pool
+	buf      = xformtest.Buf
+	classify = xformtest.Classify
+	wire     = xformtest.Wire
+	free     = xformtest.Free
+	fillUDP  = xformtest.FillUDP
+)

@@ -2,13 +2,13 @@ package ah
 
 import (
 	"math/rand/v2"
-	"time"
 
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/tunnel"
+	"github.com/fastipsec/fastipsec/ipsec/xform"
 )
 
 // Options are the run-time knobs, loaded once per burst by the caller.
@@ -23,20 +23,16 @@ type Options struct {
 }
 
 // Expiry is a lifetime an SA crossed during the last Encap or Decap.
-type Expiry struct {
-	SA     *sad.SA
-	Expiry sad.Expiry
-}
+type Expiry = xform.Expiry
 
 // Processor is one core's AH worker; not safe for concurrent use.
 type Processor struct {
-	eng  alg.Engine
-	ops  []alg.Op
-	w    []work
-	exp  []Expiry
-	save []byte // copies of the headers in front of AH, by work.save
-	ipID uint16 // outer IPv4 identification, per core
-	now  func() int64
+	eng   alg.Engine
+	ops   []alg.Op
+	w     []work
+	books xform.Books // runs, sequence numbers, lifetimes, expiries
+	save  []byte      // copies of the headers in front of AH, by work.save
+	ipID  uint16      // outer IPv4 identification, per core
 }
 
 // work is one packet's plan and state within a burst.
@@ -65,16 +61,14 @@ func NewProcessor(eng alg.Engine) *Processor {
 		eng:  eng,
 		ops:  make([]alg.Op, 0, n),
 		w:    make([]work, n),
-		exp:  make([]Expiry, 0, 8),
 		save: make([]byte, 0, n*64),
 		ipID: uint16(rand.Uint32()),
-		now:  func() int64 { return time.Now().UnixNano() },
 	}
 }
 
 // Expired lists the lifetimes crossed during the last Encap or Decap call;
 // the slice is reused by the next call.
-func (p *Processor) Expired() []Expiry { return p.exp }
+func (p *Processor) Expired() []Expiry { return p.books.Expired() }
 
 // HeaderLen is the AH header length an SA's packets carry: 12 bytes, the
 // GMAC IV, the ICV, padded to 32 bits (IPv4) or 64 bits (IPv6).
@@ -93,7 +87,7 @@ func (p *Processor) begin(n int) {
 	}
 	p.w = p.w[:n]
 	p.ops = p.ops[:0]
-	p.exp = p.exp[:0]
+	p.books.Begin()
 	p.save = p.save[:0]
 }
 
@@ -108,12 +102,6 @@ func (p *Processor) done() {
 	p.ops = p.ops[:0]
 }
 
-func (p *Processor) raise(sa *sad.SA, e sad.Expiry) {
-	if e != sad.ExpireNone {
-		p.exp = append(p.exp, Expiry{SA: sa, Expiry: e})
-	}
-}
-
 // saveHeaders copies data[:n] into the arena and returns its offset.
 func (p *Processor) saveHeaders(data []byte, n int) int {
 	off := len(p.save)
@@ -126,61 +114,19 @@ func (p *Processor) restore(w *work, data []byte) {
 	copy(data[:w.ah], p.save[w.save:w.save+w.ah])
 }
 
-// runEnd returns the end of the run of packets that share sas[i].
-func runEnd(sas []*sad.SA, i int) int {
-	j := i + 1
-	for j < len(sas) && sas[j] == sas[i] {
-		j++
-	}
-	return j
-}
-
-// account charges each SA run's successes to its lifetimes and counts its
-// drops; it returns the number of successes.
-func (p *Processor) account(sas []*sad.SA, res []stats.Reason) int {
-	ok := 0
-	var now int64
-	for i := 0; i < len(sas); {
-		j := runEnd(sas, i)
-		sa := sas[i]
-		bytes, pkts := 0, 0
+// account charges each run's successes to its SA's lifetimes and counts
+// its drops; it returns the number of successes.
+func (p *Processor) account(sas []*sad.SA, runs []int, res []stats.Reason) int {
+	ok, i := 0, 0
+	for _, j := range runs {
+		bytes := 0
 		for k := i; k < j; k++ {
 			if res[k] == stats.ReasonNone {
 				bytes += p.w[k].clear
-				pkts++
-			} else if sa != nil {
-				sa.CountError()
 			}
 		}
-		if pkts > 0 {
-			if now == 0 {
-				now = p.now()
-			}
-			p.raise(sa, sa.Account(bytes, pkts, now))
-		}
-		ok += pkts
+		ok += p.books.Settle(sas[i], res[i:j], bytes)
 		i = j
 	}
 	return ok
-}
-
-// statusReason maps a failed crypto op to a drop reason.
-func statusReason(s alg.Status) stats.Reason {
-	switch s {
-	case alg.BadICV:
-		return stats.ReasonBadICV
-	case alg.BadSession:
-		return stats.ReasonSAExpired
-	}
-	return stats.ReasonBadAHLength
-}
-
-// live reports whether any packet of a run is still going.
-func live(res []stats.Reason) bool {
-	for _, r := range res {
-		if r == stats.ReasonNone {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
+	"github.com/fastipsec/fastipsec/ipsec/xform"
 )
 
 // Decap removes ESP from bufs[i] with sas[i]. Each buffer holds the outer
@@ -20,12 +22,12 @@ import (
 func (p *Processor) Decap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	runs := p.splitRuns(sas[:n])
+	runs := p.books.Runs(sas[:n])
 	var r decapSA
 	i := 0
 	for _, j := range runs {
 		if why := r.init(sas[i]); why != stats.ReasonNone {
-			fail(res[i:j], why)
+			xform.Fail(res[i:j], why)
 		} else {
 			p.openRun(&r, bufs[i:j], p.w[i:j], res[i:j])
 		}
@@ -74,7 +76,7 @@ func (p *Processor) openRun(r *decapSA, bufs []*pkt.Buf, ws []work, res []stats.
 func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []stats.Reason, ops []alg.Op, opt *Options) (int, int) {
 	ws, res = ws[:len(bufs)], res[:len(bufs)]
 	bytes, k := 0, 0
-	if live(res) {
+	if xform.Live(res) {
 		var r decapSA
 		r.load(sa)
 		win := sa.LockReplay()
@@ -90,7 +92,7 @@ func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 			}
 			switch {
 			case st != alg.OK:
-				res[m] = statusReason(st)
+				res[m] = xform.StatusReason(st, stats.ReasonBadESPLength)
 			case !win.Commit(w.seq):
 				res[m] = stats.ReasonReplay
 			default:
@@ -101,7 +103,7 @@ func (p *Processor) closeDecap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 		}
 		sa.UnlockReplay()
 	}
-	return p.settle(sa, res, bytes), k
+	return p.books.Settle(sa, res, bytes), k
 }
 
 // decapSA is what Decap works out once per run of packets with one SA.
@@ -114,11 +116,8 @@ type decapSA struct {
 
 // init readies r for a run with sa, or tells why its packets are dropped.
 func (r *decapSA) init(sa *sad.SA) stats.Reason {
-	if sa == nil || sa.Sess == nil {
-		return stats.ReasonNoSA
-	}
-	if !sa.Usable() {
-		return stats.ReasonSAExpired
+	if why := xform.Usable(sa); why != stats.ReasonNone {
+		return why
 	}
 	r.load(sa)
 	return stats.ReasonNone
@@ -142,14 +141,14 @@ func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 	}
 	data := b.Bytes()
 	var end int
-	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+	if len(data) > 0 && data[0]>>4 == 4 { // tunnel.Len, inline for IPv4
 		if !hdr.IPv4(data).IsValid(len(data)) {
-			return nil, ipv4Reason(data)
+			return nil, tunnel.IPv4Reason(data)
 		}
 		end = hdr.IPv4(data).TotalLen()
 	} else {
 		var why stats.Reason
-		if end, why = ipLen(data); why != stats.ReasonNone {
+		if end, why = tunnel.Len(data); why != stats.ReasonNone {
 			return nil, why
 		}
 		w.v6 = true
@@ -200,13 +199,4 @@ func (r *decapSA) plan(w *work, b *pkt.Buf) ([]byte, stats.Reason) {
 		b.SetLen(end) // drop anything after the IP packet
 	}
 	return data, stats.ReasonNone
-}
-
-func live(res []stats.Reason) bool {
-	for _, r := range res {
-		if r == stats.ReasonNone {
-			return true
-		}
-	}
-	return false
 }

@@ -8,10 +8,9 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
+	"github.com/fastipsec/fastipsec/ipsec/xform"
 )
-
-// maxSeq32 is the last sequence number of an SA without ESN.
-const maxSeq32 = 1<<32 - 1
 
 // Encap protects bufs[i] with sas[i] in place. Each buffer holds a bare IP
 // packet; on success res[i] is stats.ReasonNone and the buffer holds the
@@ -22,12 +21,12 @@ const maxSeq32 = 1<<32 - 1
 func (p *Processor) Encap(bufs []*pkt.Buf, sas []*sad.SA, res []stats.Reason, opt Options) int {
 	n := len(bufs)
 	p.begin(n)
-	runs := p.splitRuns(sas[:n])
+	runs := p.books.Runs(sas[:n])
 	var r encapSA
 	i := 0
 	for _, j := range runs {
 		if why := r.init(sas[i], &opt); why != stats.ReasonNone {
-			fail(res[i:j], why)
+			xform.Fail(res[i:j], why)
 		} else {
 			p.buildRun(&r, bufs[i:j], p.w[i:j], res[i:j])
 		}
@@ -89,12 +88,12 @@ func (p *Processor) closeEncap(sa *sad.SA, bufs []*pkt.Buf, ws []work, res []sta
 			}
 		}
 		if st != alg.OK {
-			res[m] = statusReason(st)
+			res[m] = xform.StatusReason(st, stats.ReasonBadESPLength)
 			continue
 		}
 		bytes += w.clear
 	}
-	return p.settle(sa, res, bytes), k
+	return p.books.Settle(sa, res, bytes), k
 }
 
 // encapSA is what Encap works out once per run of packets with one SA
@@ -108,10 +107,8 @@ type encapSA struct {
 	outer   int   // tunnel: outer IP header length; transport: 0
 	proto   uint8 // protocol after the (outer) IP header: ESP or UDP
 	tunnel  bool
-	ttl     uint8  // tunnel: outer TTL / hop limit
-	ecn     bool   // RFC 6040 normal mode: copy the inner ECN field
-	dfBit   int    // Options.DFBit
-	spi     uint64 // SPI in the high half of the ESP header word
+	opt     Options // tunnel: the outer header's DF bit, ECN and TTL
+	spi     uint64  // SPI in the high half of the ESP header word
 
 	// Tunnel IPv4: the outer header words that do not change per packet
 	// (TTL and protocol, addresses) and their one's-complement sum with
@@ -122,15 +119,12 @@ type encapSA struct {
 
 // init readies r for a run with sa, or tells why its packets are dropped.
 func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
-	if sa == nil || sa.Sess == nil {
-		return stats.ReasonNoSA
-	}
-	if !sa.Usable() {
-		return stats.ReasonSAExpired
+	if why := xform.Usable(sa); why != stats.ReasonNone {
+		return why
 	}
 	s := sa.Sess
 	*r = encapSA{sa: sa, padMask: s.BlockLen() - 1,
-		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, ecn: opt.ECN, dfBit: opt.DFBit,
+		proto: hdr.ProtoESP, tunnel: sa.Mode == sad.ModeTunnel, opt: *opt,
 		spi: uint64(sa.SPI) << 32}
 	r.shape.load(s, sa.ESN)
 	if sa.NATT {
@@ -139,14 +133,13 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 	if !r.tunnel {
 		return stats.ReasonNone
 	}
-	r.ttl = ttl(opt)
 	if sa.Dst.Is6() {
 		r.outer = hdr.IPv6Len
 		return stats.ReasonNone
 	}
 	r.outer = hdr.IPv4MinLen
 	src, dst := sa.Src.As4(), sa.Dst.As4()
-	r.w2 = uint32(r.ttl)<<24 | uint32(r.proto)<<16
+	r.w2 = uint32(opt.HopLimit())<<24 | uint32(r.proto)<<16
 	r.src, r.dst = binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(dst[:])
 	r.sum4 = uint64(ipv4VersionIHL)<<24 + uint64(r.w2) + uint64(r.src) + uint64(r.dst)
 	return stats.ReasonNone
@@ -156,14 +149,14 @@ func (r *encapSA) init(sa *sad.SA, opt *Options) stats.Reason {
 func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 	data := b.Bytes()
 	var plen int
-	if len(data) > 0 && data[0]>>4 == 4 { // ipLen, inline for IPv4
+	if len(data) > 0 && data[0]>>4 == 4 { // tunnel.Len, inline for IPv4
 		if !hdr.IPv4(data).IsValid(len(data)) {
-			return ipv4Reason(data)
+			return tunnel.IPv4Reason(data)
 		}
 		plen = hdr.IPv4(data).TotalLen()
 	} else {
 		var why stats.Reason
-		if plen, why = ipLen(data); why != stats.ReasonNone {
+		if plen, why = tunnel.Len(data); why != stats.ReasonNone {
 			return why
 		}
 		w.v6 = true
@@ -213,45 +206,21 @@ func (r *encapSA) plan(w *work, b *pkt.Buf) stats.Reason {
 	}
 }
 
-// planTransport finds where ESP goes in a transport-mode packet: after the
-// IPv4 header with its options, or after the IPv6 headers that must stay
-// unfragmentable (RFC 4303 §3.1.1).
+// planTransport finds where ESP goes in a transport-mode packet.
 func planTransport(w *work, data []byte) stats.Reason {
-	if !w.v6 {
-		ip := hdr.IPv4(data)
-		if ip.IsFragment() {
-			return stats.ReasonIPFragment
-		}
-		w.hdr, w.next = ip.HeaderLen(), 9
-	} else {
-		c, ok := hdr.IPv6(data).Walk(len(data))
-		if !ok {
-			return stats.ReasonIPv6BadExtHdr
-		}
-		if c.Frag != 0 {
-			return stats.ReasonIPFragment
-		}
-		w.hdr, w.next = c.Unfragmentable, c.InsertNext
+	var why stats.Reason
+	if w.hdr, w.next, why = tunnel.Transport(data, w.v6); why != stats.ReasonNone {
+		return why
 	}
 	w.nh = data[w.next]
 	w.pay = len(data) - w.hdr
 	return stats.ReasonNone
 }
 
-// reserve takes sequence numbers for the n live packets of a run. Without
-// ESN the last numbers below 2^32 are handed out and the packets past them
-// dropped (seq-wrap), and the SA hard-expires.
+// reserve numbers the n live packets of a run; those past the last number
+// of an SA without ESN are dropped (seq-wrap).
 func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
-	first, ok := sa.ReserveSeq(n)
-	if !ok && !sa.ESN {
-		if left := maxSeq32 - sa.Seq(); left > 0 && left < uint64(n) {
-			n = int(left)
-			first, ok = sa.ReserveSeq(n)
-		}
-	}
-	if !ok {
-		n = 0
-	}
+	first, n := p.books.Reserve(sa, n)
 	res = res[:len(ws)]
 	for k := range ws {
 		if res[k] != stats.ReasonNone {
@@ -264,9 +233,6 @@ func (p *Processor) reserve(sa *sad.SA, ws []work, n int, res []stats.Reason) {
 		ws[k].seq = first
 		first++
 		n--
-	}
-	if !ok || sa.Seq() == maxSeq32 && !sa.ESN {
-		p.raise(sa, sa.ExpireNow(sad.ExpireHard))
 	}
 }
 
@@ -286,17 +252,12 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 	case r.outer == hdr.IPv4MinLen:
 		p.writeOuter4(r, data, data[w.front:], total)
 	case r.outer == hdr.IPv6Len:
-		writeOuter6(r, data, data[w.front:], total)
+		src, dst := r.sa.Src.As16(), r.sa.Dst.As16()
+		tunnel.WriteOuter6(data, data[w.front:], &src, &dst, total, r.proto, &r.opt)
 	default:
 		copy(data[:ipHdr], data[w.front:w.front+ipHdr])
 		data[w.next] = r.proto
-		if w.v6 {
-			hdr.IPv6(data).SetPayloadLen(total - hdr.IPv6Len)
-		} else {
-			ip := hdr.IPv4(data)
-			ip.SetTotalLen(total)
-			setIPv4Checksum(ip)
-		}
+		tunnel.SetLength(data, w.v6)
 	}
 	if r.tunnel {
 		ipHdr = r.outer
@@ -330,42 +291,4 @@ func (p *Processor) buildEncap(r *encapSA, w *work, b *pkt.Buf) {
 		data[trailer+1] = w.nh
 	}
 	cryptoOp(p.addOp(), w, &r.shape, data, trailer+2)
-}
-
-// ipLen validates a bare IP packet and returns its length from its header.
-func ipLen(data []byte) (int, stats.Reason) {
-	if len(data) == 0 {
-		return 0, stats.ReasonIPTruncated
-	}
-	switch data[0] >> 4 {
-	case 4:
-		ip := hdr.IPv4(data)
-		if !ip.IsValid(len(data)) {
-			return 0, ipv4Reason(data)
-		}
-		return ip.TotalLen(), stats.ReasonNone
-	case 6:
-		ip := hdr.IPv6(data)
-		if !ip.IsValid(len(data)) {
-			if len(data) < hdr.IPv6Len {
-				return 0, stats.ReasonIPTruncated
-			}
-			return 0, stats.ReasonIPBadLength
-		}
-		return hdr.IPv6Len + ip.PayloadLen(), stats.ReasonNone
-	}
-	return 0, stats.ReasonIPBadVersion
-}
-
-// ipv4Reason tells why an IPv4 header is invalid.
-func ipv4Reason(data []byte) stats.Reason {
-	switch {
-	case len(data) < hdr.IPv4MinLen:
-		return stats.ReasonIPTruncated
-	case int(data[0]&0x0f)*4 < hdr.IPv4MinLen || int(data[0]&0x0f)*4 > len(data):
-		return stats.ReasonIPBadHeaderLen
-	case int(data[2])<<8|int(data[3]) > len(data):
-		return stats.ReasonIPTruncated
-	}
-	return stats.ReasonIPBadLength
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
 )
 
 // TestOuterTOSAndDF: DSCP is copied; ECN is copied (CE included) in
@@ -34,7 +35,7 @@ func TestOuterTOSAndDF(t *testing.T) {
 					if !ecn {
 						want &^= 3
 					}
-					got := innerTOS(b.Bytes())
+					got := tunnel.TOS(b.Bytes())
 					var ttl uint8
 					if outer6 {
 						ttl = hdr.IPv6(b.Bytes()).HopLimit()
@@ -126,7 +127,7 @@ func TestDecapECN(t *testing.T) {
 					if r != stats.ReasonNone {
 						t.Fatalf("inner %d outer %d normal=%v: %v", inner, outer, normal, r)
 					}
-					got := innerTOS(b.Bytes())
+					got := tunnel.TOS(b.Bytes())
 					if got != dscp|uint8(w) {
 						t.Fatalf("inner %d outer %d normal=%v: tos %#x, want %#x", inner, outer, normal, got, dscp|uint8(w))
 					}

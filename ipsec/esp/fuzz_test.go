@@ -95,7 +95,7 @@ func FuzzDecap(f *testing.F) {
 		}
 		decap1(t, q, b, sa, Options{ECN: which&1 != 0})
 		b.Free()
-		if cap(q.ops) > 4*pkt.BurstSize || cap(q.w) > 4*pkt.BurstSize || len(q.exp) > 1 {
+		if cap(q.ops) > 4*pkt.BurstSize || cap(q.w) > 4*pkt.BurstSize || len(q.Expired()) > 1 {
 			t.Fatal("scratch grew")
 		}
 	})

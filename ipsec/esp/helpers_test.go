@@ -13,6 +13,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/internal/xformtest"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -177,16 +178,6 @@ func udp6(src, dst string, tc uint8, n int) []byte {
 	return p
 }
 
-func fillUDP(u []byte, n int) {
-	h := hdr.UDP(u)
-	h.SetSrcPort(40000)
-	h.SetDstPort(9)
-	h.SetLength(8 + n)
-	for i := range n {
-		u[8+i] = byte(i*13 + 5)
-	}
-}
-
 // tcp4 builds an IPv4/TCP packet with n payload bytes and options in the
 // IP header when opts.
 func tcp4(src, dst string, n int, opts bool) []byte {
@@ -229,58 +220,6 @@ func withExt6(p []byte) []byte {
 	o.SetNextHeader(hdr.ProtoHopByHop)
 	o.SetPayloadLen(ip.PayloadLen() + 16)
 	return out
-}
-
-// ---- buffers ----
-
-var testPool = pkt.NewPool("esp-test", 4096, 0)
-
-// buf copies p into a fresh buffer with the default headroom, classified
-// as the engine would (L4 hint).
-func buf(t testing.TB, p []byte) *pkt.Buf {
-	t.Helper()
-	b := testPool.Get()
-	if b == nil {
-		t.Fatal("test pool empty")
-	}
-	if !b.SetBytes(p) {
-		t.Fatal("packet does not fit")
-	}
-	classify(b)
-	return b
-}
-
-func classify(b *pkt.Buf) {
-	data := b.Bytes()
-	if len(data) == 0 {
-		return
-	}
-	if data[0]>>4 == 4 && len(data) >= 20 {
-		b.Meta.L4Proto, b.Meta.L4Off = data[9], uint16(int(data[0]&15)*4)
-		return
-	}
-	if !hdr.IPv6(data).IsValid(len(data)) {
-		return
-	}
-	if c, ok := hdr.IPv6(data).Walk(len(data)); ok {
-		b.Meta.L4Proto, b.Meta.L4Off = c.Proto, uint16(c.Off)
-	}
-}
-
-// wire moves a packet to a fresh buffer as if it crossed a link.
-func wire(t testing.TB, b *pkt.Buf) *pkt.Buf {
-	t.Helper()
-	nb := buf(t, b.Bytes())
-	b.Free()
-	return nb
-}
-
-func free(bs ...*pkt.Buf) {
-	for _, b := range bs {
-		if b != nil {
-			b.Free()
-		}
-	}
 }
 
 // encap1 and decap1 run one packet through a fresh processor.
@@ -387,3 +326,13 @@ func checkOuter(t testing.TB, data []byte, sa *sad.SA) {
 		t.Fatalf("ciphertext %d bytes not aligned", ct)
 	}
 }
+
+// Shared with the other transforms' tests (ipsec/internal/xformtest).
+var (
+	testPool = xformtest.Pool
+	buf      = xformtest.Buf
+	classify = xformtest.Classify
+	wire     = xformtest.Wire
+	free     = xformtest.Free
+	fillUDP  = xformtest.FillUDP
+)

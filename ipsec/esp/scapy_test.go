@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/alg"
+	"github.com/fastipsec/fastipsec/ipsec/internal/xformtest"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -45,11 +42,7 @@ for line in sys.stdin:
         print("ERR " + repr(e).replace("\n", " "), flush=True)
 `
 
-type scapyTunnel struct {
-	V   int    `json:"v"`
-	Src string `json:"src"`
-	Dst string `json:"dst"`
-}
+type scapyTunnel = xformtest.ScapyTunnel
 
 type scapyReq struct {
 	Op     string       `json:"op"`
@@ -67,40 +60,11 @@ type scapyReq struct {
 	Pkt    string       `json:"pkt"`
 }
 
-// runScapy sends the requests to one python process and returns its
-// answers, or skips when scapy is not installed.
+// runScapy sends the requests to one python process running scapyESP
+// and returns its answers, or skips when scapy is not installed.
 func runScapy(t *testing.T, reqs []scapyReq) []string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("short mode")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import scapy.layers.ipsec, cryptography").Run(); err != nil {
-		t.Skip("python3 scapy (with cryptography) is not importable; install python3-scapy to run the scapy cross-check")
-	}
-	script := filepath.Join(t.TempDir(), "esp.py")
-	if err := os.WriteFile(script, []byte(scapyESP), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var in bytes.Buffer
-	enc := json.NewEncoder(&in)
-	for _, r := range reqs {
-		if err := enc.Encode(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command("/usr/bin/python3", script)
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scapy: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(reqs) {
-		t.Fatalf("scapy answered %d of %d requests\n%s", len(lines), len(reqs), stderr.String())
-	}
-	return lines
+	return xformtest.RunScapy(t, scapyESP, reqs)
 }
 
 // scapyCase is one SA shape checked against scapy.

@@ -6,6 +6,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/tunnel"
 )
 
 // strip checks the decrypted trailer (RFC 4303 §2.4-2.6) and leaves the
@@ -31,21 +32,21 @@ func (r *decapSA) strip(w *work, b *pkt.Buf, opt *Options) stats.Reason {
 	case r.tunnel && nh == hdr.ProtoIPIP && len(in) >= hdr.IPv4MinLen && in[0] == ipv4VersionIHL &&
 		int(binary.BigEndian.Uint16(in[2:])) >= hdr.IPv4MinLen && int(binary.BigEndian.Uint16(in[2:])) <= len(in):
 		// The common inner packet, IPv4 with a 20-byte header whose total
-		// length fits: stripTunnel's IPv4 case less the checks just made.
-		// stripTunnel handles the rest and tells apart what is wrong.
-		if fold32(sum20(in)) != 0xffff {
+		// length fits: tunnel.Unwrap's IPv4 case less the checks just made.
+		// tunnel.Unwrap handles the rest and tells apart what is wrong.
+		if tunnel.Fold32(tunnel.Sum20(in)) != 0xffff {
 			return stats.ReasonIPBadChecksum
 		}
-		if opt.ECN && !decapECNInto(in, innerTOS(data)) {
-			return stats.ReasonBadTrailer // see stripTunnel
+		if opt.ECN && !tunnel.DecapECN(in, tunnel.TOS(data)) {
+			return stats.ReasonBadTrailer // see tunnel.Unwrap
 		}
 		b.SetData(off+text, int(binary.BigEndian.Uint16(in[2:])))
 		b.Meta.L4Proto, b.Meta.L4Off = in[9], hdr.IPv4MinLen
 	case r.tunnel:
-		why = stripTunnel(b, data, text, pay, nh, opt)
+		why = tunnel.Unwrap(b, text, text+pay, nh, opt.ECN)
 	default:
 		if why = stripTransport(w, b, data, text, pay, nh, r.natt); why == stats.ReasonNone {
-			why = relayer(b)
+			why = tunnel.Relayer(b)
 		}
 	}
 	if why != stats.ReasonNone {
@@ -83,83 +84,6 @@ var (
 		0xffffffffffff, 0xffffffffffffff, 0xffffffffffffffff}
 )
 
-// stripTunnel leaves the inner packet of pay bytes at text (less its TFC
-// padding) in the buffer, after RFC 6040 ECN decapsulation, with its L4
-// hint.
-func stripTunnel(b *pkt.Buf, data []byte, text, pay int, nh uint8, opt *Options) stats.Reason {
-	in := data[text : text+pay]
-	var n int
-	switch nh {
-	case hdr.ProtoIPIP:
-		if len(in) < hdr.IPv4MinLen {
-			return stats.ReasonIPTruncated
-		}
-		if in[0]>>4 != 4 {
-			return stats.ReasonBadTrailer
-		}
-		ip := hdr.IPv4(in)
-		if !ip.IsValid(len(in)) {
-			return ipv4Reason(in)
-		}
-		if ip.HeaderLen() == hdr.IPv4MinLen && fold32(sum20(in)) != 0xffff ||
-			ip.HeaderLen() != hdr.IPv4MinLen && !ipv4ChecksumOK(in) {
-			return stats.ReasonIPBadChecksum
-		}
-		n = ip.TotalLen()
-	case hdr.ProtoIPv6:
-		if len(in) < hdr.IPv6Len {
-			return stats.ReasonIPTruncated
-		}
-		if in[0]>>4 != 6 {
-			return stats.ReasonBadTrailer
-		}
-		ip := hdr.IPv6(in)
-		if !ip.IsValid(len(in)) {
-			return stats.ReasonIPTruncated
-		}
-		n = hdr.IPv6Len + ip.PayloadLen()
-	default:
-		return stats.ReasonBadTrailer // tunnel mode carries IP only
-	}
-	if opt.ECN && !decapECNInto(in, innerTOS(data)) {
-		// CE on the outer header over a Not-ECT inner packet: the
-		// congestion signal cannot be passed on (RFC 6040 §4.2). No reason
-		// names this; bad-trailer is the closest ("inner header refused").
-		return stats.ReasonBadTrailer
-	}
-	_, off := b.Raw()
-	b.SetData(off+text, n)
-	if nh == hdr.ProtoIPIP {
-		ip := hdr.IPv4(in)
-		b.Meta.L4Proto, b.Meta.L4Off = ip.Protocol(), uint16(ip.HeaderLen())
-		return stats.ReasonNone
-	}
-	return relayer(b)
-}
-
-// decapECNInto applies the outer TOS to the inner packet's ECN field
-// (fixing the IPv4 checksum); false means drop.
-func decapECNInto(in []byte, outer uint8) bool {
-	inner := innerTOS(in)
-	ecn, drop := decapECN(outer, inner)
-	if drop {
-		return false
-	}
-	tos := inner&^ecnMask | ecn
-	if tos == inner {
-		return true
-	}
-	if in[0]>>4 == 4 {
-		ip := hdr.IPv4(in)
-		old := uint16(in[0])<<8 | uint16(in[1])
-		ip.SetTOS(tos)
-		ip.SetChecksum(hdr.UpdateChecksum(ip.Checksum(), old, uint16(in[0])<<8|uint16(tos)))
-	} else {
-		hdr.IPv6(in).SetTrafficClass(tos)
-	}
-	return true
-}
-
 // stripTransport moves the IP header (up to ESP, or up to the NAT-T UDP
 // header) forward onto the payload and fixes next header, lengths and
 // checksums.
@@ -169,13 +93,7 @@ func stripTransport(w *work, b *pkt.Buf, data []byte, text, pay int, nh uint8, n
 	copy(data[start:text], data[:h])
 	pk := data[start : text+pay]
 	pk[w.next] = nh
-	if w.v6 {
-		hdr.IPv6(pk).SetPayloadLen(len(pk) - hdr.IPv6Len)
-	} else {
-		ip := hdr.IPv4(pk)
-		ip.SetTotalLen(len(pk))
-		setIPv4Checksum(pk)
-	}
+	tunnel.SetLength(pk, w.v6)
 	if natt {
 		fixL4Checksum(pk, h, nh, w.v6)
 	}
@@ -212,20 +130,4 @@ func pseudoSum(pk []byte, proto uint8, n int, v6 bool) uint64 {
 		return hdr.IPv6(pk).PseudoSum(proto, n)
 	}
 	return hdr.IPv4(pk).PseudoSum(proto, n)
-}
-
-// relayer re-derives the L4 hint of the packet now in the buffer.
-func relayer(b *pkt.Buf) stats.Reason {
-	data := b.Bytes()
-	if data[0]>>4 == 4 {
-		ip := hdr.IPv4(data)
-		b.Meta.L4Proto, b.Meta.L4Off = ip.Protocol(), uint16(ip.HeaderLen())
-		return stats.ReasonNone
-	}
-	c, ok := hdr.IPv6(data).Walk(len(data))
-	if !ok {
-		return stats.ReasonIPv6BadExtHdr
-	}
-	b.Meta.L4Proto, b.Meta.L4Off = c.Proto, uint16(c.Off)
-	return stats.ReasonNone
 }

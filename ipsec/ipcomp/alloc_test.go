@@ -9,7 +9,7 @@ import (
 )
 
 // TestZeroAllocs: compressing and decompressing bursts in steady state
-// allocates nothing (one flate writer and reader per core, reset per packet).
+// allocates nothing (one deflate encoder and flate reader per core).
 func TestZeroAllocs(t *testing.T) {
 	for _, o := range []saOpts{{}, {tunnel: true, v6: true}} {
 		sa := newSA(t, o)

@@ -22,7 +22,9 @@
 // The CPI on the wire is the low 16 bits of the SA's SPI when the SA says
 // so (setkey -C deflate -R), else the well-known CPI of deflate (2), as
 // FreeBSD's setkey(8) describes. Every packet is compressed on its own
-// (RFC 2394 §2: no history across packets). One compressor and one
-// decompressor per core are reset for each packet, so the steady state
-// allocates nothing.
+// (RFC 2394 §2: no history across packets). Each core has one
+// compressor, package deflate (LZ77 with the fixed Huffman codes: no
+// tables to build or send per packet), and one klauspost/compress
+// decompressor reset for each packet, so the steady state allocates
+// nothing.
 package ipcomp

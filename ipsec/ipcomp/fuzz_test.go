@@ -29,7 +29,7 @@ func FuzzDecap(f *testing.F) {
 		f.Add(append([]byte(nil), b.Bytes()...), uint8(i), uint16(0))
 		b.Free()
 	}
-	f.Add(ipcompPacket(hdr.ProtoIPIP, 2, deflate(f, make([]byte, 100000))), uint8(1), uint16(1500))
+	f.Add(ipcompPacket(hdr.ProtoIPIP, 2, deflateBest(f, make([]byte, 100000))), uint8(1), uint16(1500))
 	q := NewProcessor()
 	f.Fuzz(func(t *testing.T, data []byte, which uint8, maxLen uint16) {
 		if len(data) > 3000 {

@@ -2,21 +2,18 @@ package ipcomp
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"math/rand/v2"
 
 	"github.com/klauspost/compress/flate"
 
+	"github.com/fastipsec/fastipsec/ipsec/ipcomp/deflate"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/tunnel"
 )
 
 // CPIDeflate is the well-known CPI of Deflate (RFC 3173 §3.3, IANA).
 const CPIDeflate = 2
-
-// Level is the Deflate level: the fastest, as a router must keep up.
-const Level = flate.BestSpeed
 
 // Defaults of Options.
 const (
@@ -49,10 +46,10 @@ type Counts struct {
 
 // Processor is one core's IPComp worker; not safe for concurrent use.
 type Processor struct {
-	fw   *flate.Writer
+	enc  *deflate.Encoder
+	comp []byte // compression scratch, maxPacket bytes
 	fr   io.ReadCloser
 	src  bytes.Reader
-	sink sink
 	out  []byte // decompression scratch, maxPacket+1 bytes
 	cnt  Counts
 	ipID uint16
@@ -61,15 +58,11 @@ type Processor struct {
 // NewProcessor returns a worker with its own compressor and decompressor.
 func NewProcessor() *Processor {
 	p := &Processor{
-		sink: sink{buf: make([]byte, maxPacket)},
+		enc:  deflate.NewEncoder(),
+		comp: make([]byte, maxPacket),
 		out:  make([]byte, maxPacket+1),
 		ipID: uint16(rand.Uint32()),
 	}
-	fw, err := flate.NewWriter(&p.sink, Level)
-	if err != nil {
-		panic(err) // Level is a valid constant
-	}
-	p.fw = fw
 	p.fr = flate.NewReader(&p.src)
 	return p
 }
@@ -85,36 +78,14 @@ func CPI(sa *sad.SA) uint16 {
 	return CPIDeflate
 }
 
-// errFull stops the compressor once its output is not worth sending.
-var errFull = errors.New("ipcomp: output not smaller")
-
-// sink collects compressed bytes up to limit.
-type sink struct {
-	buf   []byte
-	n     int
-	limit int
-}
-
-func (s *sink) Write(b []byte) (int, error) {
-	if s.n+len(b) > s.limit {
-		return 0, errFull
-	}
-	s.n += copy(s.buf[s.n:], b)
-	return len(b), nil
-}
-
-// compress deflates in into the sink; ok is false when the result would
-// not be smaller than limit bytes.
+// compress deflates in into the scratch; ok is false when the stream
+// would take more than limit bytes.
 func (p *Processor) compress(in []byte, limit int) ([]byte, bool) {
-	p.sink.n, p.sink.limit = 0, min(limit, len(p.sink.buf))
-	p.fw.Reset(&p.sink)
-	if _, err := p.fw.Write(in); err != nil {
+	if limit <= 0 {
 		return nil, false
 	}
-	if err := p.fw.Close(); err != nil {
-		return nil, false
-	}
-	return p.sink.buf[:p.sink.n], true
+	n, ok := p.enc.Encode(p.comp[:min(limit, len(p.comp))], in)
+	return p.comp[:n], ok
 }
 
 // decompress inflates in into the scratch, at most limit bytes; ok is

@@ -139,7 +139,8 @@ func ipcompPacket(nh uint8, cpi uint16, stream []byte) []byte {
 	return p
 }
 
-func deflate(t testing.TB, data []byte) []byte {
+// deflateBest is what a peer sends: klauspost/compress at its best level.
+func deflateBest(t testing.TB, data []byte) []byte {
 	var out bytes.Buffer
 	w, _ := flate.NewWriter(&out, flate.BestCompression)
 	w.Write(data)
@@ -154,8 +155,8 @@ func TestBomb(t *testing.T) {
 	tsa := newSA(t, saOpts{tunnel: true})
 	sa := newSA(t, saOpts{})
 	inner := udp4("10.0.0.1", "10.0.0.2", 0, make([]byte, 1400))
-	ok := deflate(t, inner)
-	huge := deflate(t, make([]byte, 1<<20))
+	ok := deflateBest(t, inner)
+	huge := deflateBest(t, make([]byte, 1<<20))
 	for _, c := range []struct {
 		name string
 		sa   interface{}
@@ -185,7 +186,7 @@ func TestCorrupt(t *testing.T) {
 	q := NewProcessor()
 	sa := newSA(t, saOpts{tunnel: true})
 	inner := udp4("10.0.0.1", "10.0.0.2", 0, payload(1000, false, 0))
-	good := deflate(t, inner)
+	good := deflateBest(t, inner)
 	bad := append([]byte(nil), good...)
 	bad[len(bad)/2] ^= 0xff
 	for _, c := range []struct {

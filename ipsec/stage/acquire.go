@@ -399,31 +399,14 @@ func (s *outbound) Release(ctx *engine.Ctx) {
 }
 
 // acquireCore returns core c's ACQUIRE counters, creating them once.
-func (s *Stats) acquireCore(c int) *AcquireStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a, ok := s.acqByID[c]; ok {
-		return a
-	}
-	a := &AcquireStats{}
-	s.acqByID[c] = a
-	return a
-}
+func (s *Stats) acquireCore(c int) *AcquireStats { return s.acq.get(&s.mu, c) }
 
 // Acquire sums the ACQUIRE counters of every core.
 func (s *Stats) Acquire() AcquireTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var t AcquireTotals
-	for _, a := range s.acqByID {
-		t.Sent += a.Sent.Load()
-		t.Suppressed += a.Suppressed.Load()
-		t.Held += a.Held.Load()
-		t.Released += a.Released.Load()
-		t.Overflow += a.Overflow.Load()
-		t.Expired += a.Expired.Load()
-		t.NoState += a.NoState.Load()
-	}
+	sumCounters(s.acq.all, &t)
 	return t
 }
 

@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -64,32 +65,60 @@ func (s *ESPStats) count(r stats.Reason) {
 	}
 }
 
-// Stats holds every core's ESP counters.
+// Stats holds every core's ESP, AH, IPComp and ACQUIRE counters.
 type Stats struct {
-	mu      sync.Mutex
-	esp     []*ESPStats
-	byID    map[int]*ESPStats
-	acqByID map[int]*AcquireStats
-	xf      xformSet // AH and IPComp counters (stats_xform.go)
+	mu   sync.Mutex
+	esp  perCore[ESPStats]
+	ah   perCore[AHStats]     // stats_xform.go
+	comp perCore[IPCompStats] // stats_xform.go
+	acq  perCore[AcquireStats]
 }
 
 // NewStats makes an empty collection.
-func NewStats() *Stats {
-	return &Stats{byID: map[int]*ESPStats{}, acqByID: map[int]*AcquireStats{}}
+func NewStats() *Stats { return &Stats{} }
+
+// perCore is one kind of counters, a set per core (under Stats.mu).
+type perCore[T any] struct {
+	byID map[int]*T
+	all  []*T // in the order the cores came
 }
 
-// core returns core's counters, creating them once.
-func (s *Stats) core(c int) *ESPStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.byID[c]; ok {
+// get returns core c's counters, creating them once.
+func (p *perCore[T]) get(mu *sync.Mutex, c int) *T {
+	mu.Lock()
+	defer mu.Unlock()
+	if e, ok := p.byID[c]; ok {
 		return e
 	}
-	e := &ESPStats{}
-	s.byID[c] = e
-	s.esp = append(s.esp, e)
+	if p.byID == nil {
+		p.byID = map[int]*T{}
+	}
+	e := new(T)
+	p.byID[c] = e
+	p.all = append(p.all, e)
 	return e
 }
+
+// sumCounters adds up the counters of every core in all into the totals t:
+// each uint64 field of t takes the atomic.Uint64 field of the same name.
+// (Hist, a map, is left to the caller.)
+func sumCounters[T, Totals any](all []*T, t *Totals) {
+	dst := reflect.ValueOf(t).Elem()
+	for i := range dst.NumField() {
+		f := dst.Field(i)
+		if f.Kind() != reflect.Uint64 {
+			continue
+		}
+		name := dst.Type().Field(i).Name
+		for _, e := range all {
+			c := reflect.ValueOf(e).Elem().FieldByName(name).Addr().Interface().(*atomic.Uint64)
+			f.SetUint(f.Uint() + c.Load())
+		}
+	}
+}
+
+// core returns core's ESP counters, creating them once.
+func (s *Stats) core(c int) *ESPStats { return s.esp.get(&s.mu, c) }
 
 // ESPTotals is a summed copy of the ESP counters.
 type ESPTotals struct {
@@ -103,26 +132,8 @@ func (s *Stats) ESP() ESPTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := ESPTotals{Hist: map[string]uint64{}}
-	for _, e := range s.esp {
-		t.Hdrops += e.Hdrops.Load()
-		t.Nopf += e.Nopf.Load()
-		t.Notdb += e.Notdb.Load()
-		t.Badkcr += e.Badkcr.Load()
-		t.Noxform += e.Noxform.Load()
-		t.Badilen += e.Badilen.Load()
-		t.Wrap += e.Wrap.Load()
-		t.Badenc += e.Badenc.Load()
-		t.Badauth += e.Badauth.Load()
-		t.Replay += e.Replay.Load()
-		t.Input += e.Input.Load()
-		t.Output += e.Output.Load()
-		t.Invalid += e.Invalid.Load()
-		t.Ibytes += e.Ibytes.Load()
-		t.Obytes += e.Obytes.Load()
-		t.Toobig += e.Toobig.Load()
-		t.Pdrops += e.Pdrops.Load()
-		t.Crypto += e.Crypto.Load()
-		t.Tunnel += e.Tunnel.Load()
+	sumCounters(s.esp.all, &t)
+	for _, e := range s.esp.all {
 		for i := range e.Hist {
 			if v := e.Hist[i].Load(); v != 0 {
 				t.Hist[alg.EncID(i).String()] += v

@@ -119,41 +119,11 @@ func (s *IPCompStats) count(r stats.Reason) {
 	}
 }
 
-// xformSet holds every core's AH and IPComp counters (under Stats.mu).
-type xformSet struct {
-	ah   map[int]*AHStats
-	comp map[int]*IPCompStats
-}
-
 // coreAH returns core's AH counters, creating them once.
-func (s *Stats) coreAH(c int) *AHStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.xf.ah == nil {
-		s.xf.ah = map[int]*AHStats{}
-	}
-	if e, ok := s.xf.ah[c]; ok {
-		return e
-	}
-	e := &AHStats{}
-	s.xf.ah[c] = e
-	return e
-}
+func (s *Stats) coreAH(c int) *AHStats { return s.ah.get(&s.mu, c) }
 
 // coreIPComp returns core's IPComp counters, creating them once.
-func (s *Stats) coreIPComp(c int) *IPCompStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.xf.comp == nil {
-		s.xf.comp = map[int]*IPCompStats{}
-	}
-	if e, ok := s.xf.comp[c]; ok {
-		return e
-	}
-	e := &IPCompStats{}
-	s.xf.comp[c] = e
-	return e
-}
+func (s *Stats) coreIPComp(c int) *IPCompStats { return s.comp.get(&s.mu, c) }
 
 // AHTotals is a summed copy of the AH counters.
 type AHTotals struct {
@@ -167,26 +137,8 @@ func (s *Stats) AH() AHTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := AHTotals{Hist: map[string]uint64{}}
-	for _, e := range s.xf.ah {
-		t.Hdrops += e.Hdrops.Load()
-		t.Nopf += e.Nopf.Load()
-		t.Notdb += e.Notdb.Load()
-		t.Badkcr += e.Badkcr.Load()
-		t.Badauth += e.Badauth.Load()
-		t.Noxform += e.Noxform.Load()
-		t.Qfull += e.Qfull.Load()
-		t.Wrap += e.Wrap.Load()
-		t.Replay += e.Replay.Load()
-		t.Badauthl += e.Badauthl.Load()
-		t.Input += e.Input.Load()
-		t.Output += e.Output.Load()
-		t.Invalid += e.Invalid.Load()
-		t.Ibytes += e.Ibytes.Load()
-		t.Obytes += e.Obytes.Load()
-		t.Toobig += e.Toobig.Load()
-		t.Pdrops += e.Pdrops.Load()
-		t.Crypto += e.Crypto.Load()
-		t.Tunnel += e.Tunnel.Load()
+	sumCounters(s.ah.all, &t)
+	for _, e := range s.ah.all {
 		for i := range e.Hist {
 			if v := e.Hist[i].Load(); v != 0 {
 				name := alg.AuthID(i).String()
@@ -212,24 +164,8 @@ func (s *Stats) IPComp() IPCompTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := IPCompTotals{Hist: map[string]uint64{}}
-	for _, e := range s.xf.comp {
-		t.Hdrops += e.Hdrops.Load()
-		t.Nopf += e.Nopf.Load()
-		t.Notdb += e.Notdb.Load()
-		t.Badkcr += e.Badkcr.Load()
-		t.Qfull += e.Qfull.Load()
-		t.Noxform += e.Noxform.Load()
-		t.Wrap += e.Wrap.Load()
-		t.Input += e.Input.Load()
-		t.Output += e.Output.Load()
-		t.Invalid += e.Invalid.Load()
-		t.Ibytes += e.Ibytes.Load()
-		t.Obytes += e.Obytes.Load()
-		t.Toobig += e.Toobig.Load()
-		t.Pdrops += e.Pdrops.Load()
-		t.Crypto += e.Crypto.Load()
-		t.Threshold += e.Threshold.Load()
-		t.Uncompr += e.Uncompr.Load()
+	sumCounters(s.comp.all, &t)
+	for _, e := range s.comp.all {
 		if v := e.Hist[2].Load(); v != 0 {
 			t.Hist["deflate"] += v
 		}

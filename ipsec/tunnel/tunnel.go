@@ -1,19 +1,21 @@
 // Package tunnel holds what the IPsec transforms share around the packet
 // they protect: validating a bare IP packet, writing a tunnel-mode outer
-// header (DF bit, TTL, RFC 6040 ECN), checking the inner packet of a
-// tunnel and applying the outer ECN to it, IPv4 header checksums, and
-// re-deriving a buffer's L4 hint after a transform.
+// header (DF bit, TTL, RFC 6040 ECN), checking and unwrapping the inner
+// packet of a tunnel, finding where a transport-mode header goes and
+// fixing the lengths after, IPv4 header checksums, and re-deriving a
+// buffer's L4 hint after a transform.
 //
-//	encap: Len(packet) ─► transform ─► WriteOuter4 / WriteOuter6 (tunnel mode)
-//	decap: Len(outer) ─► transform ─► Inner(payload, next header) ─► DecapECN ─► Relayer
+//	encap: Len(packet) ─► tunnel: WriteOuter4 / WriteOuter6 ─► transform
+//	                     transport: Transport(packet) ─► transform ─► SetLength
+//	decap: Len(outer) ─► transform ─► tunnel: Unwrap (Inner, DecapECN, Relayer)
+//	                                  transport: SetLength ─► Relayer
 //
-// The AH and IPComp transforms use it; ESP keeps its own copies of the
-// same rules for now.
+// ESP, AH and IPComp use it. ESP builds the common IPv4 outer header in
+// registers from a per-SA sum (Sum20, Fold32) rather than with WriteOuter4,
+// and strips the common inner IPv4 packet inline, with the same rules.
 package tunnel
 
 import (
-	"encoding/binary"
-
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
@@ -22,10 +24,11 @@ import (
 // Outer are the run-time settings for a tunnel-mode outer header.
 type Outer struct {
 	// DFBit is net.inet.ipsec.dfbit for an IPv4 outer header: 0 clear,
-	// 1 set, 2 copy from an IPv4 inner packet.
+	// 1 set, 2 copy from an IPv4 inner packet (clear for IPv6 inner
+	// packets, which carry no DF).
 	DFBit int
-	// ECN is net.inet.ipsec.ecn: RFC 6040 normal mode (off: compatibility
-	// mode, outer Not-ECT, inner left alone on decap).
+	// ECN is net.inet.ipsec.ecn: RFC 6040 normal mode on encap and decap
+	// (off: compatibility mode, outer Not-ECT, inner left alone on decap).
 	ECN bool
 	// TTL is the outer TTL / hop limit (DefaultTTL when 0).
 	TTL uint8
@@ -34,7 +37,8 @@ type Outer struct {
 // DefaultTTL is the outer TTL used when Outer.TTL is 0.
 const DefaultTTL = 64
 
-func (o *Outer) ttl() uint8 {
+// HopLimit is the outer TTL / hop limit to write: TTL, or DefaultTTL.
+func (o *Outer) HopLimit() uint8 {
 	if o.TTL == 0 {
 		return DefaultTTL
 	}
@@ -50,7 +54,7 @@ func Len(data []byte) (int, stats.Reason) {
 	case 4:
 		ip := hdr.IPv4(data)
 		if !ip.IsValid(len(data)) {
-			return 0, ipv4Reason(data)
+			return 0, IPv4Reason(data)
 		}
 		return ip.TotalLen(), stats.ReasonNone
 	case 6:
@@ -66,8 +70,9 @@ func Len(data []byte) (int, stats.Reason) {
 	return 0, stats.ReasonIPBadVersion
 }
 
-// ipv4Reason tells why an IPv4 header is invalid.
-func ipv4Reason(data []byte) stats.Reason {
+// IPv4Reason tells why an IPv4 header is invalid (hdr.IPv4.IsValid
+// refused it).
+func IPv4Reason(data []byte) stats.Reason {
 	switch {
 	case len(data) < hdr.IPv4MinLen:
 		return stats.ReasonIPTruncated
@@ -92,7 +97,7 @@ func Inner(in []byte, nh uint8) (int, stats.Reason) {
 		}
 		ip := hdr.IPv4(in)
 		if !ip.IsValid(len(in)) {
-			return 0, ipv4Reason(in)
+			return 0, IPv4Reason(in)
 		}
 		if !IPv4ChecksumOK(in) {
 			return 0, stats.ReasonIPBadChecksum
@@ -114,6 +119,50 @@ func Inner(in []byte, nh uint8) (int, stats.Reason) {
 	return 0, stats.ReasonBadTrailer // tunnel mode carries IP only
 }
 
+// Unwrap leaves in b the inner packet of a tunnel, bytes start to end of
+// the outer packet in b with next header nh: checked by Inner, given the
+// outer ECN when ecn is set (RFC 6040 normal mode) and a fresh L4 hint.
+func Unwrap(b *pkt.Buf, start, end int, nh uint8, ecn bool) stats.Reason {
+	data := b.Bytes()
+	in := data[start:end]
+	n, why := Inner(in, nh)
+	if why != stats.ReasonNone {
+		return why
+	}
+	if ecn && !DecapECN(in, TOS(data)) {
+		// CE on the outer header over a Not-ECT inner packet: the
+		// congestion signal cannot be passed on (RFC 6040 §4.2). No reason
+		// names this; bad-trailer is the closest ("inner header refused").
+		return stats.ReasonBadTrailer
+	}
+	_, off := b.Raw()
+	b.SetData(off+start, n)
+	return Relayer(b)
+}
+
+// Transport finds where a transport-mode IPsec header goes in the packet
+// data: after the IPv4 header with its options, or after the IPv6 headers
+// that must stay unfragmentable (RFC 4303 §3.1.1, RFC 4302 §3.1.1). It
+// returns the bytes of IP header kept in front and the offset of the
+// next-header field to patch; fragments are refused.
+func Transport(data []byte, v6 bool) (hdrLen, next int, why stats.Reason) {
+	if !v6 {
+		ip := hdr.IPv4(data)
+		if ip.IsFragment() {
+			return 0, 0, stats.ReasonIPFragment
+		}
+		return ip.HeaderLen(), 9, stats.ReasonNone
+	}
+	c, ok := hdr.IPv6(data).Walk(len(data))
+	if !ok {
+		return 0, 0, stats.ReasonIPv6BadExtHdr
+	}
+	if c.Frag != 0 {
+		return 0, 0, stats.ReasonIPFragment
+	}
+	return c.Unfragmentable, c.InsertNext, stats.ReasonNone
+}
+
 // NextHeader is the IPsec next header for a tunnelled packet p.
 func NextHeader(p []byte) uint8 {
 	if p[0]>>4 == 6 {
@@ -127,20 +176,11 @@ func NextHeader(p []byte) uint8 {
 func WriteOuter4(o, in []byte, src, dst [4]byte, total int, proto uint8, id uint16, opt *Outer) {
 	ip := hdr.IPv4(o)
 	ip.SetVersionIHL(hdr.IPv4MinLen)
-	ip.SetTOS(outerTOS(TOS(in), opt.ECN))
+	ip.SetTOS(OuterTOS(TOS(in), opt.ECN))
 	ip.SetTotalLen(total)
 	ip.SetID(id)
-	var ff uint16
-	switch opt.DFBit {
-	case 1:
-		ff = hdr.IPv4FlagDF
-	case 2:
-		if in[0]>>4 == 4 && hdr.IPv4(in).DF() {
-			ff = hdr.IPv4FlagDF
-		}
-	}
-	ip.SetFlagsFrag(ff)
-	ip.SetTTL(opt.ttl())
+	ip.SetFlagsFrag(DF(in, opt.DFBit))
+	ip.SetTTL(opt.HopLimit())
 	ip.SetProtocol(proto)
 	ip.SetSrc(src)
 	ip.SetDst(dst)
@@ -155,12 +195,38 @@ func WriteOuter6(o, in []byte, src, dst *[16]byte, total int, proto uint8, opt *
 	if in[0]>>4 == 6 {
 		flow = hdr.IPv6(in).FlowLabel()
 	}
-	ip.SetVersionTCFlow(outerTOS(TOS(in), opt.ECN), flow)
+	ip.SetVersionTCFlow(OuterTOS(TOS(in), opt.ECN), flow)
 	ip.SetPayloadLen(total - hdr.IPv6Len)
 	ip.SetNextHeader(proto)
-	ip.SetHopLimit(opt.ttl())
+	ip.SetHopLimit(opt.HopLimit())
 	ip.SetSrc(src)
 	ip.SetDst(dst)
+}
+
+// DF is the flags word of an outer IPv4 header (no fragment offset) for
+// the inner packet in under net.inet.ipsec.dfbit.
+func DF(in []byte, dfBit int) uint16 {
+	switch dfBit {
+	case 1:
+		return hdr.IPv4FlagDF
+	case 2:
+		if in[0]>>4 == 4 && hdr.IPv4(in).DF() {
+			return hdr.IPv4FlagDF
+		}
+	}
+	return 0
+}
+
+// SetLength stores the length of the IP packet pk in its header (IPv6
+// payload length, or IPv4 total length and checksum), after a transport-
+// mode transform inserted or removed its header.
+func SetLength(pk []byte, v6 bool) {
+	if v6 {
+		hdr.IPv6(pk).SetPayloadLen(len(pk) - hdr.IPv6Len)
+		return
+	}
+	hdr.IPv4(pk).SetTotalLen(len(pk))
+	SetIPv4Checksum(pk)
 }
 
 // TOS is the TOS / traffic class of an IPv4 or IPv6 packet.
@@ -180,8 +246,10 @@ const (
 	ecnMask   = 3
 )
 
-// outerTOS copies DSCP, and ECN in RFC 6040 normal mode (§4.1).
-func outerTOS(inner uint8, normal bool) uint8 {
+// OuterTOS is the outer TOS / traffic class for an inner one: DSCP copied;
+// ECN copied, CE included, in RFC 6040 normal mode (§4.1), Not-ECT in
+// compatibility mode.
+func OuterTOS(inner uint8, normal bool) uint8 {
 	if normal {
 		return inner
 	}
@@ -223,33 +291,6 @@ func DecapECN(in []byte, outer uint8) bool {
 		hdr.IPv6(in).SetTrafficClass(tos)
 	}
 	return true
-}
-
-// ipv4Sum is the one's-complement sum of an IPv4 header without its
-// checksum field.
-func ipv4Sum(ip []byte) uint32 {
-	_ = ip[19]
-	be := binary.BigEndian
-	s := uint32(be.Uint16(ip[0:])) + uint32(be.Uint16(ip[2:])) + uint32(be.Uint16(ip[4:])) +
-		uint32(be.Uint16(ip[6:])) + uint32(be.Uint16(ip[8:])) + uint32(be.Uint16(ip[12:])) +
-		uint32(be.Uint16(ip[14:])) + uint32(be.Uint16(ip[16:])) + uint32(be.Uint16(ip[18:]))
-	if hl := int(ip[0]&0x0f) * 4; hl > hdr.IPv4MinLen {
-		s += uint32(hdr.Fold(hdr.Sum(ip[hdr.IPv4MinLen:hl], 0)))
-	}
-	s = s>>16 + s&0xffff
-	return s>>16 + s&0xffff
-}
-
-// SetIPv4Checksum computes and stores the header checksum.
-func SetIPv4Checksum(ip []byte) {
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(ipv4Sum(ip)))
-}
-
-// IPv4ChecksumOK reports whether the stored header checksum is right.
-func IPv4ChecksumOK(ip []byte) bool {
-	s := ipv4Sum(ip) + uint32(binary.BigEndian.Uint16(ip[10:]))
-	s = s>>16 + s&0xffff
-	return s == 0xffff
 }
 
 // Relayer re-derives the L4 hint of the packet now in the buffer.

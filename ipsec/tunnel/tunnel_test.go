@@ -141,3 +141,94 @@ func TestRelayer(t *testing.T) {
 		t.Errorf("IPv4: %v %d %d", r, b.Meta.L4Proto, b.Meta.L4Off)
 	}
 }
+
+// DF copies the inner DF only in mode 2 and only from IPv4.
+func TestDF(t *testing.T) {
+	v4df, v4, v6 := ipv4(0, true, 20), ipv4(0, false, 20), ipv6(0, 40)
+	for _, c := range []struct {
+		in   []byte
+		mode int
+		want uint16
+	}{
+		{v4df, 0, 0}, {v4, 1, hdr.IPv4FlagDF}, {v6, 1, hdr.IPv4FlagDF},
+		{v4df, 2, hdr.IPv4FlagDF}, {v4, 2, 0}, {v6, 2, 0},
+	} {
+		if got := DF(c.in, c.mode); got != c.want {
+			t.Errorf("mode %d, inner %x: %#x, want %#x", c.mode, c.in[:1], got, c.want)
+		}
+	}
+}
+
+func TestTransport(t *testing.T) {
+	v4 := ipv4(0, false, 40)
+	if h, next, r := Transport(v4, false); h != 20 || next != 9 || r != stats.ReasonNone {
+		t.Errorf("IPv4: %d %d %v", h, next, r)
+	}
+	frag := ipv4(0, false, 40)
+	hdr.IPv4(frag).SetFlagsFrag(hdr.IPv4FlagMF)
+	if _, _, r := Transport(frag, false); r != stats.ReasonIPFragment {
+		t.Errorf("IPv4 fragment: %v", r)
+	}
+	// IPv6 with a hop-by-hop header: AH/ESP go after it.
+	v6 := ipv6(0, 40+8+8)
+	hdr.IPv6(v6).SetNextHeader(hdr.ProtoHopByHop)
+	copy(v6[40:], []byte{hdr.ProtoUDP, 0, 1, 4})
+	if h, next, r := Transport(v6, true); h != 48 || next != 40 || r != stats.ReasonNone {
+		t.Errorf("IPv6: %d %d %v", h, next, r)
+	}
+	bad := ipv6(0, 44)
+	hdr.IPv6(bad).SetNextHeader(hdr.ProtoHopByHop)
+	if _, _, r := Transport(bad, true); r != stats.ReasonIPv6BadExtHdr {
+		t.Errorf("truncated IPv6 chain: %v", r)
+	}
+}
+
+func TestSetLength(t *testing.T) {
+	v4 := ipv4(0, false, 60)
+	SetLength(v4[:44], false)
+	if ip := hdr.IPv4(v4); ip.TotalLen() != 44 || !IPv4ChecksumOK(v4) {
+		t.Errorf("IPv4 %x", v4[:20])
+	}
+	v6 := ipv6(0, 100)
+	SetLength(v6[:72], true)
+	if hdr.IPv6(v6).PayloadLen() != 32 {
+		t.Errorf("IPv6 payload length %d", hdr.IPv6(v6).PayloadLen())
+	}
+}
+
+// Unwrap leaves the inner packet with its L4 hint, or the reason.
+func TestUnwrap(t *testing.T) {
+	pool := pkt.NewPool("unwrap-test", 2, 0)
+	for _, c := range []struct {
+		name  string
+		inner []byte
+		nh    uint8
+		outer uint8 // outer TOS
+		ecn   bool
+		want  stats.Reason
+	}{
+		{"v4", ipv4(0x02, false, 28), hdr.ProtoIPIP, 0x03, true, stats.ReasonNone},
+		{"v6", ipv6(0, 48), hdr.ProtoIPv6, 0, true, stats.ReasonNone},
+		{"CE over Not-ECT", ipv4(0, false, 28), hdr.ProtoIPIP, 0x03, true, stats.ReasonBadTrailer},
+		{"CE over Not-ECT, compatibility", ipv4(0, false, 28), hdr.ProtoIPIP, 0x03, false, stats.ReasonNone},
+		{"wrong version", ipv4(0, false, 28), hdr.ProtoIPv6, 0, false, stats.ReasonIPTruncated},
+	} {
+		b := pool.Get()
+		outer := ipv4(c.outer, false, 20+24+len(c.inner))
+		copy(outer[44:], c.inner)
+		b.SetBytes(outer)
+		r := Unwrap(b, 44, len(outer), c.nh, c.ecn)
+		if r != c.want {
+			t.Errorf("%s: %v, want %v", c.name, r, c.want)
+		} else if r == stats.ReasonNone {
+			got := b.Bytes()
+			if len(got) != len(c.inner) || got[0] != c.inner[0] || b.Meta.L4Off == 0 {
+				t.Errorf("%s: left %x (L4 at %d)", c.name, got, b.Meta.L4Off)
+			}
+			if c.ecn && c.outer&3 == 3 && TOS(got)&3 != 3 {
+				t.Errorf("%s: CE not passed on (TOS %#x)", c.name, TOS(got))
+			}
+		}
+		b.Free()
+	}
+}
