@@ -11,6 +11,12 @@ import (
 // TestZeroAllocs: compressing and decompressing bursts in steady state
 // allocates nothing (one deflate encoder and flate reader per core).
 func TestZeroAllocs(t *testing.T) {
+	for _, c := range compressors {
+		t.Run(c.name, func(t *testing.T) { testZeroAllocs1(t, c.opt) })
+	}
+}
+
+func testZeroAllocs1(t *testing.T, opt Options) {
 	for _, o := range []saOpts{{}, {tunnel: true, v6: true}} {
 		sa := newSA(t, o)
 		p, q := NewProcessor(), NewProcessor()
@@ -33,13 +39,13 @@ func TestZeroAllocs(t *testing.T) {
 				b.Meta = pkt.Meta{}
 				classify(b)
 			}
-			if p.Encap(bufs, sas, res, defaults) != n {
+			if p.Encap(bufs, sas, res, opt) != n {
 				t.Fatalf("encap %v", res)
 			}
 			for _, b := range bufs {
 				b.Meta = pkt.Meta{L4Proto: b.Meta.L4Proto, L4Off: b.Meta.L4Off}
 			}
-			if q.Decap(bufs, sas, res, defaults) != n {
+			if q.Decap(bufs, sas, res, opt) != n {
 				t.Fatalf("decap %v", res)
 			}
 		}

@@ -63,7 +63,7 @@ func (p *Processor) encap(b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
 		p.cnt.Threshold++
 	default:
 		// Worth sending only when the header plus the output is smaller.
-		if comp, compressed = p.compress(payload, len(payload)-hdr.IPCompLen-1); !compressed {
+		if comp, compressed = p.compress(payload, len(payload)-hdr.IPCompLen-1, opt.Fast); !compressed {
 			p.cnt.Uncompr++
 		}
 	}

@@ -157,3 +157,9 @@ func decap1(p *Processor, b *pkt.Buf, sa *sad.SA, opt Options) stats.Reason {
 }
 
 var defaults = Options{MinLen: DefaultMinLen}
+
+// compressors are the two encoders net.inet.ipcomp.ipcomp_fast selects.
+var compressors = []struct {
+	name string
+	opt  Options
+}{{"dynamic", defaults}, {"fast", Options{MinLen: DefaultMinLen, Fast: true}}}

@@ -16,6 +16,12 @@ import (
 // both modes and families; compressible ones shrink and carry the IPComp
 // header, random ones go uncompressed; all come back identical.
 func TestRoundTrip(t *testing.T) {
+	for _, c := range compressors {
+		t.Run(c.name, func(t *testing.T) { testRoundTrip1(t, c.opt) })
+	}
+}
+
+func testRoundTrip1(t *testing.T, opt Options) {
 	p, q := NewProcessor(), NewProcessor()
 	for _, o := range []saOpts{{}, {tunnel: true}, {v6: true}, {v6: true, tunnel: true}, {raw: true, spi: 0x4711}} {
 		for _, random := range []bool{false, true} {
@@ -29,7 +35,7 @@ func TestRoundTrip(t *testing.T) {
 					clear = udp4("192.0.2.1", "198.51.100.2", 0x28, payload(n, random, uint64(n)))
 				}
 				b := buf(t, clear)
-				if r := encap1(p, b, sa, defaults); r != stats.ReasonNone {
+				if r := encap1(p, b, sa, opt); r != stats.ReasonNone {
 					t.Fatalf("%s: encap %v", name, r)
 				}
 				w := b.Bytes()
@@ -74,7 +80,7 @@ func TestRoundTrip(t *testing.T) {
 					b.Free() // nothing to decapsulate
 					continue
 				}
-				if r := decap1(q, b, sa, defaults); r != stats.ReasonNone {
+				if r := decap1(q, b, sa, opt); r != stats.ReasonNone {
 					t.Fatalf("%s: decap %v", name, r)
 				}
 				if !bytes.Equal(b.Bytes(), clear) {

@@ -33,6 +33,12 @@ for line in sys.stdin:
 // TestPythonZlib: python's zlib inflates what we send, and we decapsulate
 // IPComp packets whose payload python's zlib deflated.
 func TestPythonZlib(t *testing.T) {
+	for _, c := range compressors {
+		t.Run(c.name, func(t *testing.T) { testPythonZlib1(t, c.opt) })
+	}
+}
+
+func testPythonZlib1(t *testing.T, opt Options) {
 	if testing.Short() {
 		t.Skip("short mode")
 	}
@@ -46,7 +52,7 @@ func TestPythonZlib(t *testing.T) {
 	for i, n := range []int{200, 700, 1400} {
 		inner := udp4("10.1.0.1", "10.2.0.2", 0, payload(n, false, uint64(i)))
 		b := buf(t, inner)
-		if r := encap1(p, b, sa, defaults); r != stats.ReasonNone || b.Meta.L4Proto != hdr.ProtoIPComp {
+		if r := encap1(p, b, sa, opt); r != stats.ReasonNone || b.Meta.L4Proto != hdr.ProtoIPComp {
 			t.Fatalf("encap %v", r)
 		}
 		w := b.Bytes()
@@ -76,7 +82,7 @@ func TestPythonZlib(t *testing.T) {
 			t.Fatalf("python deflate: %s", lines[2*i+1])
 		}
 		b := buf(t, ipcompPacket(hdr.ProtoIPIP, CPIDeflate, stream))
-		if r := decap1(q, b, sa, defaults); r != stats.ReasonNone || !bytes.Equal(b.Bytes(), inner) {
+		if r := decap1(q, b, sa, opt); r != stats.ReasonNone || !bytes.Equal(b.Bytes(), inner) {
 			t.Errorf("python's stream %d: %v", i, r)
 		}
 		b.Free()

@@ -52,6 +52,9 @@ type Values struct {
 	// IPCompMinLen is the smallest payload IPComp tries to compress
 	// (net.inet.ipcomp.ipcomp_minlen, ours; RFC 3173 §2.2 thresholds).
 	IPCompMinLen int
+	// IPCompFast picks the fixed-code packet compressor (1) over
+	// klauspost's dynamic-Huffman deflate (0) (net.inet.ipcomp.ipcomp_fast, ours).
+	IPCompFast int
 }
 
 // Defaults are FreeBSD's defaults.
@@ -96,6 +99,7 @@ func init() {
 	reg("net.inet.ah.ah_enable", 0, 1, "AH on (1) or off (0)", func(v *Values) *int { return &v.AHEnable })
 	reg("net.inet.ipcomp.ipcomp_enable", 0, 1, "IPComp on (1) or off (0)", func(v *Values) *int { return &v.IPCompEnable })
 	reg("net.inet.ipcomp.ipcomp_minlen", 0, 65535, "smallest payload IPComp compresses", func(v *Values) *int { return &v.IPCompMinLen })
+	reg("net.inet.ipcomp.ipcomp_fast", 0, 1, "1: fixed-code compressor, several times faster, larger output; 0: dynamic Huffman", func(v *Values) *int { return &v.IPCompFast })
 	reg("net.key.preferred_oldsa", 0, 1, "1: outbound uses the oldest SA, 0: the newest", func(v *Values) *int { return &v.PreferredOld })
 	reg("net.key.blockacq_count", 0, 1<<20, "ACQUIREs sent before blocking", func(v *Values) *int { return &v.BlockAcqCount })
 	reg("net.key.blockacq_lifetime", 0, 1<<20, "seconds an ACQUIRE blocks further ones", func(v *Values) *int { return &v.BlockAcqLife })

@@ -72,7 +72,7 @@ func ahOptions(kn *knobs.Values, fam knobs.Family) ah.Options {
 }
 
 func compOptions(kn *knobs.Values, fam knobs.Family) ipcomp.Options {
-	o := ipcomp.Options{MinLen: kn.IPCompMinLen}
+	o := ipcomp.Options{MinLen: kn.IPCompMinLen, Fast: kn.IPCompFast != 0}
 	o.DFBit, o.ECN = kn.DFBit, kn.Fam[fam].ECN != 0
 	return o
 }
