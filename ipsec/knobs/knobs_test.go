@@ -46,7 +46,7 @@ func TestSetValidatesAndChangesNothingOnError(t *testing.T) {
 	if err := h.Set("net.inet.ipsec.ah_offsetmask", "0x1fff"); err != nil || h.Load().AHOffsetMask != 0x1fff {
 		t.Fatal("hex values must parse")
 	}
-	if len(Names()) != 25+1 || !strings.HasPrefix(Names()[0], "net.") {
+	if len(Names()) != 25+2 || !strings.HasPrefix(Names()[0], "net.") {
 		t.Fatalf("names: %v", Names())
 	}
 }
