@@ -163,8 +163,8 @@ func policyMsg(d pfkey.Dialect, h pfkey.Header, p *spd.Policy) (*pfkey.Msg, erro
 		return nil, err
 	}
 	m := &pfkey.Msg{Header: h, Policy: w,
-		Src:             selectorAddr(p.Selector.Src, p.Selector.Proto, p.Selector.SrcPort),
-		Dst:             selectorAddr(p.Selector.Dst, p.Selector.Proto, p.Selector.DstPort),
+		Src: selectorAddr(p.Selector.Src, p.Selector.Proto, p.Selector.SrcPort),
+		Dst: selectorAddr(p.Selector.Dst, p.Selector.Proto, p.Selector.DstPort),
 		LifetimeCurrent: &pfkey.Lifetime{AddTime: uint64(max(p.Created.Unix(), 0)),
 			UseTime: uint64(max(p.IdleSince().Unix(), 0))},
 		LifetimeHard: &pfkey.Lifetime{AddTime: uint64(p.Lifetime / time.Second),
