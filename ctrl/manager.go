@@ -5,7 +5,7 @@
 //	setkey file / PF_KEY ─► Manager.Apply ─► sad.Store, spd.Store (atomic publish) ─► cores
 //	cores ─► sad events (soft/hard expiry) ─► Manager.Run ─► delete + wipe, listeners (SADB_EXPIRE)
 //	cores ─► Manager.Acquire (bounded, non-blocking) ─► Run: blockacq ─► listeners (SADB_ACQUIRE)
-//	timer ─► policy lifetimes ─► SPD delete ─► listeners (SADB_X_SPDEXPIRE)
+//	timer ─► policy lifetimes, idle time (cores stamp last use) ─► SPD delete ─► listeners (SADB_X_SPDEXPIRE)
 package ctrl
 
 import (

@@ -53,6 +53,7 @@ func BenchmarkAddOverSocket(b *testing.B) {
 	}()
 	runtime.GC()
 	b.ResetTimer()
+	cpu := cpuTime()
 	done := make(chan error, 1)
 	go func() {
 		for _, m := range msgs {
@@ -75,6 +76,7 @@ func BenchmarkAddOverSocket(b *testing.B) {
 	b.StopTimer()
 	stop.Store(true)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "adds/s")
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/add")
 	b.ReportMetric(float64(misses.Load()), "lookup-misses")
 	if misses.Load() != 0 {
 		b.Errorf("%d of %d dataplane lookups missed a live SA", misses.Load(), lookups.Load())

@@ -588,7 +588,7 @@ func (s *Server) sendBuilt(t target, satype pfkey.SAType, build func(pfkey.Diale
 			if msgs[d] = build(d); msgs[d] == nil {
 				return nil
 			}
-			b, err := pfkey.Append(d, make([]byte, 0, encodeSize), msgs[d])
+			b, err := encode(d, msgs[d])
 			if err != nil {
 				return nil
 			}

@@ -250,7 +250,7 @@ func (s *Server) send(from *client, t target, satype pfkey.SAType, m *pfkey.Msg,
 	var enc [3][]byte
 	encode := func(d pfkey.Dialect) []byte {
 		if keyed || enc[d] == nil {
-			b, err := pfkey.Append(d, make([]byte, 0, encodeSize), m)
+			b, err := encode(d, m)
 			if err != nil {
 				s.log.Warn("pfkey encode", zap.Uint8("type", uint8(m.Type)), zap.Error(err))
 				return nil
@@ -376,5 +376,28 @@ func (s *Server) promiscPayload(cl *client, b []byte) bool {
 func wipeKeys(m *pfkey.Msg) { m.WipeKeys() }
 
 // encodeSize is room for a typical message (an SA with keys and
-// lifetimes), so encoding allocates once.
+// lifetimes), so encoding into a scratch buffer seldom grows it.
 const encodeSize = 512
+
+// scratch holds encoding buffers: a message is encoded into one, then
+// copied out at its exact size, so a reply of a hundred bytes (an ADD's,
+// an SPDADD's, sent at tens of thousands a second) does not carry a
+// buffer sized for the largest message to the socket and the collector.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, encodeSize); return &b }}
+
+// encode is pfkey.Append into a buffer of exactly the message's size.
+// The scratch buffer is wiped after use, as it may have held keys.
+func encode(d pfkey.Dialect, m *pfkey.Msg) ([]byte, error) {
+	sp := scratch.Get().(*[]byte)
+	b, err := pfkey.Append(d, (*sp)[:0], m)
+	var out []byte
+	if err == nil {
+		out = append(make([]byte, 0, len(b)), b...)
+	}
+	clear(b)
+	if cap(b) <= 8*encodeSize { // keep giant dumps' buffers out of the pool
+		*sp = b[:0]
+		scratch.Put(sp)
+	}
+	return out, err
+}

@@ -155,16 +155,18 @@ func selectorAddr(pfx netip.Prefix, proto int, ports spd.PortRange) *pfkey.Addre
 }
 
 // policyMsg describes p as SPDGET, SPDDUMP and SPDEXPIRE do
-// (key_setdumpsp): selectors, policy, current and hard lifetimes.
+// (key_setdumpsp): selectors, policy, current (created, last used) and
+// hard lifetimes.
 func policyMsg(d pfkey.Dialect, h pfkey.Header, p *spd.Policy) (*pfkey.Msg, error) {
 	w, err := wirePolicy(d, p)
 	if err != nil {
 		return nil, err
 	}
 	m := &pfkey.Msg{Header: h, Policy: w,
-		Src:             selectorAddr(p.Selector.Src, p.Selector.Proto, p.Selector.SrcPort),
-		Dst:             selectorAddr(p.Selector.Dst, p.Selector.Proto, p.Selector.DstPort),
-		LifetimeCurrent: &pfkey.Lifetime{AddTime: uint64(max(p.Created.Unix(), 0))},
+		Src: selectorAddr(p.Selector.Src, p.Selector.Proto, p.Selector.SrcPort),
+		Dst: selectorAddr(p.Selector.Dst, p.Selector.Proto, p.Selector.DstPort),
+		LifetimeCurrent: &pfkey.Lifetime{AddTime: uint64(max(p.Created.Unix(), 0)),
+			UseTime: uint64(max(p.IdleSince().Unix(), 0))},
 		LifetimeHard: &pfkey.Lifetime{AddTime: uint64(p.Lifetime / time.Second),
 			UseTime: uint64(p.UseLifetime / time.Second)},
 	}

@@ -57,4 +57,10 @@
 // MaxManualReqID (FreeBSD's key_newreqid), so the SAs keyed for it serve
 // that policy alone; SPDUPDATE keeps it. Gen moves with every change, for
 // cores that hold packets waiting on a policy (the ACQUIRE queue).
+//
+// Use time: cores call Policy.MarkUsed once per burst per policy with the
+// wall-clock second; the stamp is written only when the second moves on,
+// so it costs a shared read per burst, not a cache line bouncing between
+// cores per packet. The control plane expires policies idle longer than
+// UseLifetime (IdleSince), as FreeBSD's key_flush_spd does with lastused.
 package spd

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/fastipsec/fastipsec/ipsec/sad"
@@ -206,6 +207,42 @@ type Policy struct {
 	UseLifetime time.Duration
 	Seq         uint64    // set by the Store: installation order
 	Created     time.Time // set by the Store
+	// lastUse is the unix second a packet last matched the policy (0:
+	// never). It is the one part of an installed policy that changes, so
+	// it lives behind a pointer the Store sets and every copy shares.
+	lastUse *atomic.Int64
+}
+
+// MarkUsed records that a packet matched p in unix second sec (cores call
+// it at most once per burst per policy). It stores only when the second
+// moves on, so cores sharing a policy read its line and write it once a
+// second, not per packet. A policy the Store did not install ignores it.
+func (p *Policy) MarkUsed(sec int64) {
+	if u := p.lastUse; u != nil && u.Load() < sec {
+		u.Store(sec)
+	}
+}
+
+// LastUsed is when a packet last matched p (to the second); zero if none
+// has since it was installed.
+func (p *Policy) LastUsed() time.Time {
+	if p.lastUse == nil {
+		return time.Time{}
+	}
+	if sec := p.lastUse.Load(); sec != 0 {
+		return time.Unix(sec, 0)
+	}
+	return time.Time{}
+}
+
+// IdleSince is when p last did something: its last use, or its
+// installation if it has not been used since (FreeBSD starts lastused at
+// the creation time). UseLifetime counts from it.
+func (p *Policy) IdleSince() time.Time {
+	if u := p.LastUsed(); u.After(p.Created) {
+		return u
+	}
+	return p.Created
 }
 
 // before reports whether a precedes b in lookup order.

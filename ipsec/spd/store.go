@@ -115,6 +115,7 @@ func (s *Store) Add(p Policy) (Policy, error) {
 func (s *Store) install(c *class, np *Policy) {
 	s.seq++
 	np.ID, np.Seq, np.Created = s.newID(np.Dir), s.seq, s.now()
+	np.lastUse = new(atomic.Int64)
 	s.bindUnique(np, nil)
 	s.byID[np.ID] = np
 	s.w.insert(c, np)
@@ -161,6 +162,7 @@ func (s *Store) Update(p Policy) (Policy, error) {
 		return *np, nil
 	}
 	np.ID, np.Seq, np.Created = old.ID, old.Seq, s.now()
+	np.lastUse = new(atomic.Int64) // a replacement starts unused, as its lifetimes restart
 	s.bindUnique(np, old)
 	s.byID[np.ID] = np
 	s.w.replace(c, old, np)

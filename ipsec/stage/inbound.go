@@ -59,6 +59,7 @@ type inbound struct {
 	x     *xforms // AH and IPComp (xform_in.go)
 	local []bool  // per burst slot: addressed to the router
 	enc   encHook
+	use   policyUse
 }
 
 func newInbound(d *Deps, core int) *inbound {
@@ -73,6 +74,7 @@ func (s *inbound) Name() string { return "ipsec-in" }
 func (s *inbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
 	s.enc.load()
+	s.use.reset()
 	s.local = s.local[:0]
 	for _, b := range bufs {
 		s.local = append(s.local, b.Meta.Flags&pkt.FlagToLocal != 0)
@@ -228,6 +230,7 @@ func (s *inbound) policyOK(ctx *engine.Ctx, b *pkt.Buf, local bool, kn *knobs.Va
 	if p == nil {
 		p = s.d.SPD.Lookup(spd.DirIn, &key)
 	}
+	s.use.mark(p)
 	fam := family(data)
 	if p == nil || p.Action == spd.ActionEntrust {
 		if decap {

@@ -24,6 +24,7 @@ type outbound struct {
 	x   *xforms // AH and IPComp (xform_out.go)
 	enc encHook
 	acq acquirer
+	use policyUse
 	// lens are a batch's packet lengths before encapsulation
 	lens []int
 
@@ -53,6 +54,7 @@ func (s *outbound) Name() string { return "ipsec-out" }
 func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
 	s.last.p, s.last.sa = nil, nil
+	s.use.reset()
 	s.release(ctx, kn)
 	if s.deferBurst(ctx, bufs) {
 		return 0
@@ -106,6 +108,7 @@ func (s *outbound) classify(ctx *engine.Ctx, bufs []*pkt.Buf, i int, kn *knobs.V
 	}
 	key, _ := spd.KeyFromPacket(data, b.Meta.L4Proto, int(b.Meta.L4Off))
 	p := s.d.SPD.Lookup(spd.DirOut, &key)
+	s.use.mark(p)
 	if p == nil || p.Action == spd.ActionEntrust {
 		if kn.Fam[family(data)].DefPolicy == 0 {
 			s.st.Nopf.Add(1)
