@@ -1,43 +1,14 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fastipsec/fastipsec/ctrl"
-	"github.com/fastipsec/fastipsec/ctrl/keyserver"
-	"github.com/fastipsec/fastipsec/ctrl/keysock"
+	"github.com/fastipsec/fastipsec/cmd/ipsecd/ipsecdtest"
 )
-
-// realServer runs the PF_KEY server ipsecd runs (keysock + keyserver over
-// a Manager) in-process and returns its socket path and Manager.
-func realServer(t *testing.T) (string, *ctrl.Manager) {
-	t.Helper()
-	m := ctrl.NewManager(nil)
-	ks, err := keyserver.New(m, "auto", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, err := keysock.Listen(keysock.Config{Path: filepath.Join(t.TempDir(), "pfkey.sock")}, ks, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { m.Run(ctx); done <- struct{}{} }()
-	go func() { sock.Serve(); done <- struct{}{} }()
-	t.Cleanup(func() {
-		cancel()
-		sock.Close()
-		<-done
-		<-done
-	})
-	return sock.Path(), m
-}
 
 const e2eScript = `flush;
 spdflush;
@@ -51,7 +22,7 @@ spdadd 10.0.1.0/24 10.0.0.0/24 any -P in ipsec esp/tunnel/192.0.2.2-192.0.2.1/re
 
 // setkey against ipsecd's PF_KEY server in-process.
 func TestAgainstKeyServer(t *testing.T) {
-	path, m := realServer(t)
+	path, m := ipsecdtest.KeyServer(t)
 	exercise(t, path)
 	if n := m.SAD.Len() + m.SPD.Len(); n != 0 {
 		t.Errorf("%d entries left after -F and -FP", n)

@@ -6,7 +6,6 @@ package shimtest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,9 +19,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/fastipsec/fastipsec/ctrl"
-	"github.com/fastipsec/fastipsec/ctrl/keyserver"
-	"github.com/fastipsec/fastipsec/ctrl/keysock"
+	"github.com/fastipsec/fastipsec/cmd/ipsecd/ipsecdtest"
 )
 
 // build compiles the shim (warnings are errors) and the test client.
@@ -202,32 +199,6 @@ func TestShimNoServer(t *testing.T) {
 	}
 }
 
-// realServer runs ipsecd's PF_KEY server (keysock + keyserver over a
-// Manager) in-process and returns its socket path.
-func realServer(t *testing.T) string {
-	t.Helper()
-	m := ctrl.NewManager(nil)
-	ks, err := keyserver.New(m, "auto", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, err := keysock.Listen(keysock.Config{Path: filepath.Join(t.TempDir(), "pfkey.sock")}, ks, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { m.Run(ctx); done <- struct{}{} }()
-	go func() { sock.Serve(); done <- struct{}{} }()
-	t.Cleanup(func() {
-		cancel()
-		sock.Close()
-		<-done
-		<-done
-	})
-	return sock.Path()
-}
-
 // checkRealReplies checks the client's lines against a real server: the
 // SUPPORTED lists for REGISTER, the ADD accepted, and GET returning the SA
 // (SPI 0x1000) with its encryption key.
@@ -251,7 +222,8 @@ func checkRealReplies(t *testing.T, got string) {
 
 func TestShimAgainstKeyServer(t *testing.T) {
 	shim, client := build(t)
-	out := runClient(t, shim, client, realServer(t))
+	sock, _ := ipsecdtest.KeyServer(t)
+	out := runClient(t, shim, client, sock)
 	t.Log(out)
 	checkRealReplies(t, out)
 }
