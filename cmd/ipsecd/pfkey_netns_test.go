@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -68,70 +67,16 @@ func sockaddr(s string, bits int, proto uint8) *pfkey.Address {
 //
 //	[h1 192.0.2.10]──[rtr: ipsecd lan 192.0.2.1 | wan 198.51.100.1]──[h2 198.51.100.10: tcpdump esp]
 func TestPFKeyKeysTheTunnel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces and veth pairs")
-	}
-	for _, tool := range []string{"ip", "ping", "tcpdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make deps installs it)", tool)
-		}
-	}
-	tag := fmt.Sprintf("%d", os.Getpid()%100000)
-	h1, h2, rtr := "fk-h1-"+tag, "fk-h2-"+tag, "fk-rt-"+tag
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	for _, ns := range []string{h1, h2, rtr} {
-		run("ip", "netns", "add", ns)
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	}
-	in := func(ns string, args ...string) { run(append([]string{"ip", "netns", "exec", ns}, args...)...) }
-	run("ip", "link", "add", "lan0", "netns", rtr, "type", "veth", "peer", "name", "eth0", "netns", h1)
-	run("ip", "link", "add", "wan0", "netns", rtr, "type", "veth", "peer", "name", "eth0", "netns", h2)
-	for _, ifc := range []string{"lan0", "wan0"} {
-		in(rtr, "sysctl", "-qw", "net.ipv6.conf."+ifc+".disable_ipv6=1")
-		in(rtr, "ip", "link", "set", ifc, "up")
-	}
-	for _, h := range []struct{ ns, addr, gw string }{{h1, "192.0.2.10/24", "192.0.2.1"}, {h2, "198.51.100.10/24", "198.51.100.1"}} {
-		in(h.ns, "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1")
-		in(h.ns, "ip", "link", "set", "lo", "up")
-		in(h.ns, "ip", "addr", "add", h.addr, "dev", "eth0")
-		in(h.ns, "ip", "link", "set", "eth0", "up")
-		in(h.ns, "ip", "route", "add", "default", "via", h.gw)
-	}
-
+	h1, h2, rtr := routerNet(t, "fk", false, "tcpdump")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ipsecd")
-	run("go", "build", "-o", bin, ".")
 	sock := filepath.Join(dir, "pfkey.sock")
-	cfg := filepath.Join(dir, "ipsecd.yaml")
-	os.WriteFile(cfg, []byte(`
+	startRouter(t, rtr, dir, `
 cores: [0]
 pfkey: {socket: `+sock+`}
 ports:
   - {name: lan, driver: afpacket, interface: lan0, addresses: [192.0.2.1/24]}
   - {name: wan, driver: afpacket, interface: wan0, addresses: [198.51.100.1/24]}
-`), 0o644)
-	logf, _ := os.Create(filepath.Join(dir, "ipsecd.log"))
-	cmd := exec.Command("ip", "netns", "exec", rtr, bin, "-c", cfg, "--log-json")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			logf.Close()
-			b, _ := os.ReadFile(filepath.Join(dir, "ipsecd.log"))
-			t.Logf("ipsecd log:\n%s", b)
-		}
-	})
+`)
 
 	var nc *net.UnixConn
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
