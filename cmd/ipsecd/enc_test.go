@@ -40,23 +40,23 @@ func TestOfflineEncFilter(t *testing.T) {
 		}
 		return m
 	}
-	runGateway(t, dir, "a", espGatewayA+rulesA, espKeysA)
+	runGateway(t, dir, "a", gatewayA+rulesA, espKeysA)
 	if m := spis(); m[0x1001] != 10 || m[0x1003] != 10 || m[0x1005] != 10 {
 		t.Fatalf("filtertunnel 0: SPIs out %v, want every packet", m)
 	}
-	runGateway(t, dir, "a", espGatewayA+rulesA+"sysctl: {net.inet.ipsec.filtertunnel: 1, net.inet6.ipsec6.filtertunnel: 1}\n", espKeysA)
+	runGateway(t, dir, "a", gatewayA+rulesA+"sysctl: {net.inet.ipsec.filtertunnel: 1, net.inet6.ipsec6.filtertunnel: 1}\n", espKeysA)
 	if m := spis(); m[0x1001] != 10 || m[0x1003] != 0 || m[0x1005] != 0 {
 		t.Fatalf("filtertunnel 1: SPIs out %v, want only 0x1001", m)
 	}
 	rulesB := "enc:\n  rules:\n    - pass in from 192.0.2.10 to 203.0.113.20 spi 0x1001\n    - drop in all\n" +
 		"sysctl: {net.inet.ipsec.filtertunnel: 1}\n"
-	runGateway(t, dir, "b", espGatewayB+rulesB, espKeysB)
+	runGateway(t, dir, "b", gatewayB+rulesB, espKeysB)
 	if out := readPcap(t, filepath.Join(dir, "b-lan-out.pcap")); len(out) != 10 {
 		t.Fatalf("B delivered %d packets, want the 10 its rules pass", len(out))
 	}
 	// A rule against 192.0.2.10 on B: nothing is delivered.
 	rulesB = strings.Replace(rulesB, "pass in from 192.0.2.10", "drop in from 192.0.2.10", 1)
-	runGateway(t, dir, "b", espGatewayB+rulesB, espKeysB)
+	runGateway(t, dir, "b", gatewayB+rulesB, espKeysB)
 	if out := readPcap(t, filepath.Join(dir, "b-lan-out.pcap")); len(out) != 0 {
 		t.Fatalf("B delivered %d packets its rules drop", len(out))
 	}

@@ -48,7 +48,12 @@ spdadd 2001:db8:1::/48 2001:db8:3::/48 any -P in ipsec esp/tunnel/2001:db8:2::1-
 spdadd 2001:db8:3::/48 2001:db8:1::/48 any -P out ipsec esp/tunnel/2001:db8:2::2-2001:db8:2::1/require;
 `
 
-const espGatewayA = `
+// gatewayA and gatewayB are two offline gateways, A (198.51.100.1,
+// 2001:db8:2::1) and B (198.51.100.2, .3 and 2001:db8:2::2), between LANs
+// 192.0.2.0/24 / 2001:db8:1::/48 and 203.0.113.0/24 / 2001:db8:3::/48 on
+// pcap ports: A reads in.pcap; B reads what A sent into the tunnel
+// (a-wan-out.pcap). Each is keyed from its name.setkey in the same dir.
+const gatewayA = `
 ports:
   - {name: lan, driver: pcap, rx: in.pcap, tx: a-lan-out.pcap, linktype: raw, addresses: [192.0.2.1/24, "2001:db8:1::1/64"]}
   - {name: wan, driver: pcap, tx: a-wan-out.pcap, linktype: raw, addresses: [198.51.100.1/24, "2001:db8:2::1/64"]}
@@ -58,7 +63,7 @@ routes:
 setkey: a.setkey
 `
 
-const espGatewayB = `
+const gatewayB = `
 ports:
   - {name: wan, driver: pcap, rx: a-wan-out.pcap, tx: b-wan-out.pcap, linktype: raw, addresses: [198.51.100.2/24, 198.51.100.3/24, "2001:db8:2::2/64"]}
   - {name: lan, driver: pcap, tx: b-lan-out.pcap, linktype: raw, addresses: [203.0.113.1/24, "2001:db8:3::1/64"]}
@@ -95,7 +100,7 @@ func TestOfflineESPTunnelRoundTrip(t *testing.T) {
 	}
 	writePcap(t, filepath.Join(dir, "in.pcap"), in)
 
-	runGateway(t, dir, "a", espGatewayA, espKeysA)
+	runGateway(t, dir, "a", gatewayA, espKeysA)
 	wan := readPcap(t, filepath.Join(dir, "a-wan-out.pcap"))
 	if len(wan) != len(in) {
 		t.Fatalf("A sent %d packets into the tunnel, want %d", len(wan), len(in))
@@ -120,7 +125,7 @@ func TestOfflineESPTunnelRoundTrip(t *testing.T) {
 		t.Fatalf("SPIs used: %v", spis)
 	}
 
-	runGateway(t, dir, "b", espGatewayB, espKeysB)
+	runGateway(t, dir, "b", gatewayB, espKeysB)
 	out := readPcap(t, filepath.Join(dir, "b-lan-out.pcap"))
 	if len(out) != len(in) {
 		t.Fatalf("B delivered %d packets, want %d", len(out), len(in))

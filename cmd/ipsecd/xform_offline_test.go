@@ -9,29 +9,9 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 )
 
-// Two gateways, A (198.51.100.1, 2001:db8:2::1) and B (198.51.100.2,
-// 2001:db8:2::2), between LANs 192.0.2.0/24 / 2001:db8:1::/48 and
-// 203.0.113.0/24 / 2001:db8:3::/48, keyed by setkey files built from
-// the policies of each test; B's policies are A's mirrored.
-const xformGatewayA = `
-ports:
-  - {name: lan, driver: pcap, rx: in.pcap, tx: a-lan-out.pcap, linktype: raw, addresses: [192.0.2.1/24, "2001:db8:1::1/64"]}
-  - {name: wan, driver: pcap, tx: a-wan-out.pcap, linktype: raw, addresses: [198.51.100.1/24, "2001:db8:2::1/64"]}
-routes:
-  - {dst: 203.0.113.0/24, via: 198.51.100.2, port: wan}
-  - {dst: "2001:db8:3::/48", via: "2001:db8:2::2", port: wan}
-setkey: a.setkey
-`
-
-const xformGatewayB = `
-ports:
-  - {name: wan, driver: pcap, rx: a-wan-out.pcap, tx: b-wan-out.pcap, linktype: raw, addresses: [198.51.100.2/24, "2001:db8:2::2/64"]}
-  - {name: lan, driver: pcap, tx: b-lan-out.pcap, linktype: raw, addresses: [203.0.113.1/24, "2001:db8:3::1/64"]}
-routes:
-  - {dst: 192.0.2.0/24, via: 198.51.100.1, port: wan}
-  - {dst: "2001:db8:1::/48", via: "2001:db8:2::1", port: wan}
-setkey: b.setkey
-`
+// The SAs and policies of these tests run through gatewayA and gatewayB
+// (esp_offline_test.go), keyed by setkey files built from the policies of
+// each test; B's policies are A's mirrored.
 
 // xformSAs are the SAs both gateways install.
 const xformSAs = `
@@ -96,7 +76,7 @@ func TestOfflineAHIPCompBundles(t *testing.T) {
 				in = append(in, v6udp("2001:db8:1::10", "2001:db8:3::20", 64, 20+i*110))
 			}
 			writePcap(t, filepath.Join(dir, "in.pcap"), in)
-			runGateway(t, dir, "a", xformGatewayA, c.keys("out"))
+			runGateway(t, dir, "a", gatewayA, c.keys("out"))
 			wan := readPcap(t, filepath.Join(dir, "a-wan-out.pcap"))
 			if len(wan) != len(in) {
 				t.Fatalf("A sent %d packets, want %d", len(wan), len(in))
@@ -116,7 +96,7 @@ func TestOfflineAHIPCompBundles(t *testing.T) {
 			if strings.Contains(c.name, "ipcomp") && compressed < len(in)/2 {
 				t.Errorf("only %d of %d packets came out compressed", compressed, len(in))
 			}
-			yamlB := xformGatewayB
+			yamlB := gatewayB
 			if c.sysctlB != "" {
 				yamlB += "sysctl: {" + c.sysctlB + "}\n"
 			}
