@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastipsec/fastipsec/cmd/ipsecd/ipsecdtest"
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/ports/pcap"
 )
@@ -68,16 +69,8 @@ func TestOfflineEncFilter(t *testing.T) {
 // forth with `ipsecctl sysctl -w`, and checks that every packet sent was
 // received.
 func TestLiveEncCaptureAndSysctl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds both binaries and runs the demo for seconds")
-	}
+	ipsecd, ipsecctl := buildBoth(t)
 	dir := t.TempDir()
-	ipsecd, ipsecctl := filepath.Join(dir, "ipsecd"), filepath.Join(dir, "ipsecctl")
-	for bin, pkg := range map[string]string{ipsecd: ".", ipsecctl: "../ipsecctl"} {
-		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
-		}
-	}
 	sockA, sockB := filepath.Join(dir, "a.sock"), filepath.Join(dir, "b.sock")
 	demo := exec.Command(ipsecd, "demo", "--duration", "4s", "--json", "--size", "128", "--admin", sockA, "--admin-b", sockB)
 	var demoOut, demoErr bytes.Buffer
@@ -212,16 +205,8 @@ func TestLiveEncCaptureAndSysctl(t *testing.T) {
 // and matched by the rule. (The demo's generator keeps a bounded number
 // of packets in flight, so drops end its traffic: the test stops there.)
 func TestLiveEncRulesAtRunTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds both binaries and runs the demo for seconds")
-	}
+	ipsecd, ipsecctl := buildBoth(t)
 	dir := t.TempDir()
-	ipsecd, ipsecctl := filepath.Join(dir, "ipsecd"), filepath.Join(dir, "ipsecctl")
-	for bin, pkg := range map[string]string{ipsecd: ".", ipsecctl: "../ipsecctl"} {
-		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
-		}
-	}
 	sock := filepath.Join(dir, "b.sock")
 	demo := exec.Command(ipsecd, "demo", "--duration", "3s", "--json", "--admin-b", sock)
 	var demoErr bytes.Buffer
@@ -278,4 +263,19 @@ func TestLiveEncRulesAtRunTime(t *testing.T) {
 		t.Fatalf("enc rules: %q", out)
 	}
 	t.Logf("filtertunnel 1: %d packets dropped; %s", d, strings.TrimSpace(out))
+}
+
+// buildBoth builds ipsecd and ipsecctl for a live demo test; it skips
+// under -short.
+func buildBoth(t *testing.T) (ipsecd, ipsecctl string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds both binaries and runs the demo for seconds")
+	}
+	ipsecd = ipsecdtest.Build(t)
+	ipsecctl = filepath.Join(t.TempDir(), "ipsecctl")
+	if out, err := exec.Command("go", "build", "-o", ipsecctl, "../ipsecctl").CombinedOutput(); err != nil {
+		t.Fatalf("build ipsecctl: %v\n%s", err, out)
+	}
+	return ipsecd, ipsecctl
 }
