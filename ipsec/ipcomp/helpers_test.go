@@ -9,6 +9,7 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/hdr"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
+	"github.com/fastipsec/fastipsec/ipsec/internal/xformtest"
 	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
@@ -105,44 +106,13 @@ func udp6(src, dst string, tc uint8, pay []byte, ext bool) []byte {
 	return p
 }
 
-var testPool = pkt.NewPool("ipcomp-test", 4096, 0)
-
-func buf(t testing.TB, p []byte) *pkt.Buf {
-	t.Helper()
-	b := testPool.Get()
-	if b == nil {
-		t.Fatal("test pool empty")
-	}
-	if !b.SetBytes(p) {
-		t.Fatal("packet does not fit")
-	}
-	classify(b)
-	return b
-}
-
-func classify(b *pkt.Buf) {
-	data := b.Bytes()
-	if len(data) == 0 {
-		return
-	}
-	if data[0]>>4 == 4 && len(data) >= 20 {
-		b.Meta.L4Proto, b.Meta.L4Off = data[9], uint16(int(data[0]&15)*4)
-		return
-	}
-	if !hdr.IPv6(data).IsValid(len(data)) {
-		return
-	}
-	if c, ok := hdr.IPv6(data).Walk(len(data)); ok {
-		b.Meta.L4Proto, b.Meta.L4Off = c.Proto, uint16(c.Off)
-	}
-}
-
-func wire(t testing.TB, b *pkt.Buf) *pkt.Buf {
-	t.Helper()
-	nb := buf(t, b.Bytes())
-	b.Free()
-	return nb
-}
+// Shared with the other transforms' tests (ipsec/internal/xformtest).
+var (
+	testPool = xformtest.Pool
+	buf      = xformtest.Buf
+	classify = xformtest.Classify
+	wire     = xformtest.Wire
+)
 
 func encap1(p *Processor, b *pkt.Buf, sa *sad.SA, opt Options) stats.Reason {
 	res := []stats.Reason{99}

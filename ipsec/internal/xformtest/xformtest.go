@@ -1,5 +1,5 @@
-// Package xformtest holds what the tests of the IPsec transforms (ESP, AH)
-// share: packet buffers classified as the engine would, test payloads,
+// Package xformtest holds what the tests of the IPsec transforms (ESP, AH,
+// IPComp) share: packet buffers classified as the engine would, test payloads,
 // and the driver of the scapy cross-checks. Only tests import it.
 package xformtest
 
