@@ -87,6 +87,26 @@ func runGateway(t *testing.T, dir, name, yaml, keys string) {
 	}
 }
 
+// checkDelivered checks that what B put on its LAN (out) is the input to
+// A (in), packet by packet, two hops older (TTL or hop limit 2 lower).
+func checkDelivered(t *testing.T, out, in [][]byte) {
+	t.Helper()
+	if len(out) != len(in) {
+		t.Fatalf("B delivered %d packets, want %d", len(out), len(in))
+	}
+	for i := range in {
+		want := in[i]
+		if want[0]>>4 == 4 {
+			want = forwarded4(forwarded4(want))
+		} else {
+			want = forwarded6(forwarded6(want))
+		}
+		if !bytes.Equal(out[i], want) {
+			t.Errorf("packet %d differs after the tunnel:\n got %x\nwant %x", i, out[i], want)
+		}
+	}
+}
+
 // TestOfflineESPTunnelRoundTrip sends plaintext through gateway A,
 // checks only ESP leaves A, feeds A's output to gateway B and compares
 // B's LAN output with the input packet by packet (TTL two hops lower).
@@ -126,19 +146,5 @@ func TestOfflineESPTunnelRoundTrip(t *testing.T) {
 	}
 
 	runGateway(t, dir, "b", gatewayB, espKeysB)
-	out := readPcap(t, filepath.Join(dir, "b-lan-out.pcap"))
-	if len(out) != len(in) {
-		t.Fatalf("B delivered %d packets, want %d", len(out), len(in))
-	}
-	for i := range in {
-		want := in[i]
-		if want[0]>>4 == 4 {
-			want = forwarded4(forwarded4(want))
-		} else {
-			want = forwarded6(forwarded6(want))
-		}
-		if !bytes.Equal(out[i], want) {
-			t.Errorf("packet %d differs after the tunnel:\n got %x\nwant %x", i, out[i], want)
-		}
-	}
+	checkDelivered(t, readPcap(t, filepath.Join(dir, "b-lan-out.pcap")), in)
 }

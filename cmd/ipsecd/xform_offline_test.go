@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,20 +107,7 @@ func TestOfflineAHIPCompBundles(t *testing.T) {
 				}
 				return
 			}
-			if len(out) != len(in) {
-				t.Fatalf("B delivered %d packets, want %d", len(out), len(in))
-			}
-			for i := range in {
-				want := in[i]
-				if want[0]>>4 == 4 {
-					want = forwarded4(forwarded4(want))
-				} else {
-					want = forwarded6(forwarded6(want))
-				}
-				if !bytes.Equal(out[i], want) {
-					t.Errorf("packet %d differs:\n got %x\nwant %x", i, out[i], want)
-				}
-			}
+			checkDelivered(t, out, in)
 		})
 	}
 }
