@@ -43,7 +43,7 @@ func (p *Processor) encap(b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
 	tun := sa.Mode == sad.ModeTunnel
 	hl, next, nh := 0, 0, tunnel.NextHeader(data)
 	if !tun {
-		if hl, next, r = transportHeader(data, v6); r != stats.ReasonNone {
+		if hl, next, r = tunnel.Transport(data, v6); r != stats.ReasonNone {
 			return r
 		}
 		nh = data[next]
@@ -117,26 +117,6 @@ func (p *Processor) encap(b *pkt.Buf, sa *sad.SA, opt *Options) stats.Reason {
 	}
 	b.Meta.L4Proto, b.Meta.L4Off = proto, uint16(l4)
 	return stats.ReasonNone
-}
-
-// transportHeader finds the end of the header IPComp follows in
-// transport mode and the next-header field naming the payload.
-func transportHeader(data []byte, v6 bool) (hl, next int, r stats.Reason) {
-	if !v6 {
-		ip := hdr.IPv4(data)
-		if ip.IsFragment() {
-			return 0, 0, stats.ReasonIPFragment
-		}
-		return ip.HeaderLen(), 9, stats.ReasonNone
-	}
-	c, ok := hdr.IPv6(data).Walk(len(data))
-	if !ok {
-		return 0, 0, stats.ReasonIPv6BadExtHdr
-	}
-	if c.Frag != 0 {
-		return 0, 0, stats.ReasonIPFragment
-	}
-	return c.Unfragmentable, c.InsertNext, stats.ReasonNone
 }
 
 // setLength fixes the length fields (and the IPv4 checksum) of packet data.
