@@ -90,6 +90,42 @@ func mirror(s string) string {
 	return strings.ReplaceAll(s, "-P @@", "-P in")
 }
 
+// demoTunnel is the demo's topology over in-memory ring ports, gateway A
+// keyed with a setkey file and B with its mirror, and the flows the
+// generator sends from 192.0.2.10 to 203.0.113.10:
+//
+//	gen ─► [A lan 192.0.2.1 | wan 198.51.100.1] ─► [B wan 198.51.100.2 | lan 203.0.113.1] ─► sink
+type demoTunnel struct {
+	gen, sink *ring.Port
+	flows     *perf.Flows
+	a, b      *gateway
+}
+
+// newDemoTunnel builds the demo's topology with keysA for A and flows
+// UDP flows of size-byte frames.
+func newDemoTunnel(keysA string, pool *pkt.Pool, flows, size int) (*demoTunnel, error) {
+	gen, aLan := ring.NewPair(ring.Config{Name: "gen"}, ring.Config{Name: "a-lan"})
+	aWan, bWan := ring.NewPair(ring.Config{Name: "a-wan", Size: 4096}, ring.Config{Name: "b-wan", Size: 4096})
+	bLan, sink := ring.NewPair(ring.Config{Name: "b-lan"}, ring.Config{Name: "sink", Size: 4096})
+	gwA, err := newGateway("a", aLan, aWan, "192.0.2.1/24", "198.51.100.1/24", "203.0.113.0/24",
+		netip.MustParseAddr("198.51.100.2"), bWan.MAC(), nil, keysA, pool)
+	if err != nil {
+		return nil, fmt.Errorf("gateway A: %w", err)
+	}
+	gwB, err := newGateway("b", bLan, bWan, "203.0.113.1/24", "198.51.100.2/24", "192.0.2.0/24",
+		netip.MustParseAddr("198.51.100.1"), aWan.MAC(),
+		[]engine.Neighbor{{IP: netip.MustParseAddr("203.0.113.10"), MAC: sink.MAC(), Port: 0}}, mirror(keysA), pool)
+	if err != nil {
+		return nil, fmt.Errorf("gateway B: %w", err)
+	}
+	fl, err := perf.BuildFlows(perf.FlowSpec{SrcMAC: gen.MAC(), DstMAC: aLan.MAC(),
+		Src: netip.MustParseAddr("192.0.2.10"), Dst: netip.MustParseAddr("203.0.113.10"), Flows: flows, FrameSize: size})
+	if err != nil {
+		return nil, err
+	}
+	return &demoTunnel{gen: gen, sink: sink, flows: fl, a: gwA, b: gwB}, nil
+}
+
 // runDemo sends UDP traffic from a generator through an encrypted tunnel
 // between two gateways over in-memory ring ports and prints the rates.
 //
@@ -115,25 +151,11 @@ func runDemo(args []string) error {
 		keysA = string(b)
 	}
 	pool := pkt.NewPool("demo", 32768, 0)
-	gen, aLan := ring.NewPair(ring.Config{Name: "gen"}, ring.Config{Name: "a-lan"})
-	aWan, bWan := ring.NewPair(ring.Config{Name: "a-wan", Size: 4096}, ring.Config{Name: "b-wan", Size: 4096})
-	bLan, sink := ring.NewPair(ring.Config{Name: "b-lan"}, ring.Config{Name: "sink", Size: 4096})
-	gwA, err := newGateway("a", aLan, aWan, "192.0.2.1/24", "198.51.100.1/24", "203.0.113.0/24",
-		netip.MustParseAddr("198.51.100.2"), bWan.MAC(), nil, keysA, pool)
-	if err != nil {
-		return fmt.Errorf("gateway A: %w", err)
-	}
-	gwB, err := newGateway("b", bLan, bWan, "203.0.113.1/24", "198.51.100.2/24", "192.0.2.0/24",
-		netip.MustParseAddr("198.51.100.1"), aWan.MAC(),
-		[]engine.Neighbor{{IP: netip.MustParseAddr("203.0.113.10"), MAC: sink.MAC(), Port: 0}}, mirror(keysA), pool)
-	if err != nil {
-		return fmt.Errorf("gateway B: %w", err)
-	}
-	fl, err := perf.BuildFlows(perf.FlowSpec{SrcMAC: gen.MAC(), DstMAC: aLan.MAC(),
-		Src: netip.MustParseAddr("192.0.2.10"), Dst: netip.MustParseAddr("203.0.113.10"), Flows: *flows, FrameSize: *size})
+	tun, err := newDemoTunnel(keysA, pool, *flows, *size)
 	if err != nil {
 		return err
 	}
+	gen, sink, fl, gwA, gwB := tun.gen, tun.sink, tun.flows, tun.a, tun.b
 	traffic := &perf.Traffic{Tx: gen, Rx: sink, Flows: fl, Pool: pool, Window: 1024}
 
 	sig, stopSig := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

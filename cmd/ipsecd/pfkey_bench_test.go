@@ -14,10 +14,8 @@ import (
 	"github.com/fastipsec/fastipsec/ctrl/keyserver"
 	"github.com/fastipsec/fastipsec/ctrl/keysock"
 	"github.com/fastipsec/fastipsec/ctrl/pfkey"
-	"github.com/fastipsec/fastipsec/dataplane/engine"
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/perf"
-	"github.com/fastipsec/fastipsec/ports/ring"
 )
 
 // fwdPPS is the forwarding load of BenchmarkPFKeyAddWhileForwarding.
@@ -33,25 +31,11 @@ var fwdPPS = flag.Int("fwdpps", 20000, "packets per second the paced generator s
 // republished under the cores' lookups.
 func BenchmarkPFKeyAddWhileForwarding(b *testing.B) {
 	pool := pkt.NewPool("bench", 32768, 0)
-	gen, aLan := ring.NewPair(ring.Config{Name: "gen"}, ring.Config{Name: "a-lan"})
-	aWan, bWan := ring.NewPair(ring.Config{Name: "a-wan", Size: 4096}, ring.Config{Name: "b-wan", Size: 4096})
-	bLan, sink := ring.NewPair(ring.Config{Name: "b-lan"}, ring.Config{Name: "sink", Size: 4096})
-	gwA, err := newGateway("a", aLan, aWan, "192.0.2.1/24", "198.51.100.1/24", "203.0.113.0/24",
-		netip.MustParseAddr("198.51.100.2"), bWan.MAC(), nil, demoSetkey, pool)
+	tun, err := newDemoTunnel(demoSetkey, pool, 16, 64)
 	if err != nil {
 		b.Fatal(err)
 	}
-	gwB, err := newGateway("b", bLan, bWan, "203.0.113.1/24", "198.51.100.2/24", "192.0.2.0/24",
-		netip.MustParseAddr("198.51.100.1"), aWan.MAC(),
-		[]engine.Neighbor{{IP: netip.MustParseAddr("203.0.113.10"), MAC: sink.MAC(), Port: 0}}, mirror(demoSetkey), pool)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fl, err := perf.BuildFlows(perf.FlowSpec{SrcMAC: gen.MAC(), DstMAC: aLan.MAC(),
-		Src: netip.MustParseAddr("192.0.2.10"), Dst: netip.MustParseAddr("203.0.113.10"), Flows: 16, FrameSize: 64})
-	if err != nil {
-		b.Fatal(err)
-	}
+	gen, sink, fl, gwA, gwB := tun.gen, tun.sink, tun.flows, tun.a, tun.b
 	traffic := &pacedTraffic{tx: gen, rx: sink, flows: fl, pool: pool, pps: *fwdPPS}
 
 	ks, err := keyserver.New(gwA.mgr, "linux", nil)
