@@ -66,3 +66,33 @@ func BenchmarkNewGCM(b *testing.B) {
 		}
 	}
 }
+
+// TestOutNodeWith: the inline shortcut builds the group withSA does, in
+// id order, whatever the ids.
+func TestOutNodeWith(t *testing.T) {
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	sa := func(id uint64) *SA { return &SA{id: id} }
+	for _, tc := range [][]uint64{{}, {1}, {3}, {1, 4}, {3, 4}, {5, 6}, {1, 2, 4}} {
+		for _, id := range []uint64{2, 7} {
+			var sas []*SA
+			for _, i := range tc {
+				sas = append(sas, sa(i))
+			}
+			x := sa(id)
+			got := outNodeWith(ProtoESP, a, b, sas, x)
+			want := newOutNode(ProtoESP, a, b, withSA(sas, x))
+			if got.src != want.src || got.dst != want.dst || got.proto != want.proto {
+				t.Fatalf("%v + %d: group key differs", tc, id)
+			}
+			gl, wl := got.list(), want.list()
+			if len(gl) != len(wl) {
+				t.Fatalf("%v + %d: %d SAs, want %d", tc, id, len(gl), len(wl))
+			}
+			for i := range gl {
+				if gl[i] != wl[i] {
+					t.Fatalf("%v + %d: SA %d has id %d, want %d", tc, id, i, gl[i].id, wl[i].id)
+				}
+			}
+		}
+	}
+}
