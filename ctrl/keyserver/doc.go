@@ -26,7 +26,9 @@
 // Consecutive SADB_ADDs a client has already sent are applied under one
 // hold of the SAD's writer lock (sad.Store.Apply), so a keying daemon
 // installing SAs at full speed costs the dataplane nothing more than the
-// individual atomic publishes.
+// individual atomic publishes. They are decoded into the client's
+// pfkey.Arena (reset, keys wiped, after the run is answered), so an ADD
+// allocates only what the installed SA keeps and its reply.
 //
 // Key material is never logged; decoded keys and outgoing messages that
 // carry keys are wiped once used.

@@ -335,19 +335,27 @@ func (s *Server) added(cl *client, m *pfkey.Msg) {
 	s.send(cl, toAll, 0, withoutKeys(m), false)
 }
 
-// addBatch applies a run of SADB_ADDs: decoded and keyed first, then
-// installed under one hold of the SAD's lock, then answered in order.
+// addItem is one SADB_ADD of a batch.
+type addItem struct {
+	m   *pfkey.Msg
+	h   pfkey.Header
+	sa  *sad.SA
+	err error
+}
+
+// addBatch applies a run of SADB_ADDs: decoded (into the client's arena)
+// and keyed first, then installed under one hold of the SAD's lock, then
+// answered in order. Nothing keeps a decoded ADD past its reply.
 func (s *Server) addBatch(cl *client, msgs [][]byte) {
-	type item struct {
-		m   *pfkey.Msg
-		h   pfkey.Header
-		sa  *sad.SA
-		err error
-	}
-	items := make([]item, 0, len(msgs))
+	items := cl.adds[:0]
+	defer func() {
+		clear(items)
+		cl.adds = items[:0]
+		cl.arena.Reset()
+	}()
 	for _, b := range msgs {
-		m, h, err := s.decode(cl, b)
-		it := item{m: m, h: h, err: err}
+		m, h, err := s.decodeIn(cl, b, &cl.arena)
+		it := addItem{m: m, h: h, err: err}
 		if err == nil {
 			it.h = m.Header
 			it.sa, it.err = s.newSA(cl, m)

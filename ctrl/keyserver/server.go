@@ -38,6 +38,8 @@ type client struct {
 	sure       bool          // dialect detected (own goroutine only)
 	registered atomic.Uint32 // bit per SA type (REGISTER)
 	promisc    atomic.Bool   // X_PROMISC
+	arena      pfkey.Arena   // decodes ADDs (own goroutine only)
+	adds       []addItem     // addBatch's scratch (own goroutine only)
 }
 
 func (cl *client) d() pfkey.Dialect { return pfkey.Dialect(cl.dialect.Load()) }
@@ -85,8 +87,8 @@ func (s *Server) Closed(c *keysock.Conn) {
 	s.mu.Unlock()
 }
 
-// Messages handles a client's messages in order; runs of SADB_ADD are
-// applied under one hold of the SAD's writer lock.
+// Messages handles a client's messages in order; runs of SADB_ADD (one
+// or more) are applied under one hold of the SAD's writer lock.
 func (s *Server) Messages(c *keysock.Conn, msgs [][]byte) {
 	s.mu.RLock()
 	cl := s.clients[c]
@@ -99,7 +101,7 @@ func (s *Server) Messages(c *keysock.Conn, msgs [][]byte) {
 		for j < len(msgs) && isAdd(msgs[j]) {
 			j++
 		}
-		if j-i > 1 {
+		if j > i {
 			s.addBatch(cl, msgs[i:j])
 			i = j
 			continue
@@ -115,6 +117,12 @@ func isAdd(b []byte) bool { return len(b) >= pfkey.HeaderLen && pfkey.MsgType(b[
 // checks b. On failure it returns what of the header could be read, for
 // the errno reply.
 func (s *Server) decode(cl *client, b []byte) (*pfkey.Msg, pfkey.Header, error) {
+	return s.decodeIn(cl, b, nil)
+}
+
+// decodeIn is decode into a (nil: the heap); the message is valid until
+// a.Reset.
+func (s *Server) decodeIn(cl *client, b []byte, a *pfkey.Arena) (*pfkey.Msg, pfkey.Header, error) {
 	if !cl.sure {
 		if d, ok := pfkey.DetectDialect(b); ok {
 			cl.dialect.Store(uint32(d))
@@ -126,7 +134,7 @@ func (s *Server) decode(cl *client, b []byte) (*pfkey.Msg, pfkey.Header, error) 
 	if err != nil {
 		return nil, h, err
 	}
-	m, err := pfkey.Decode(d, b)
+	m, err := pfkey.DecodeIn(d, b, a)
 	if err == nil {
 		err = pfkey.CheckRequest(d, m)
 	}

@@ -31,6 +31,10 @@ type reader struct {
 	msgs [][]byte
 	used int  // slots used by the last batch
 	eof  bool // a zero-length datagram came: the next call ends
+
+	recv func(fd uintptr) bool // r.recvmmsg, bound once (no closure per call)
+	n    int                   // datagrams the last recvmmsg took
+	rerr error                 // and its error
 }
 
 func newReader(nc *net.UnixConn) (*reader, error) {
@@ -43,6 +47,7 @@ func newReader(nc *net.UnixConn) (*reader, error) {
 		return nil, err
 	}
 	r := &reader{rc: rc, buf: buf, msgs: make([][]byte, 0, maxBatch)}
+	r.recv = r.recvmmsg
 	for i := range r.hdrs {
 		r.iovs[i].Base = &buf[i*MaxMessage]
 		r.iovs[i].SetLen(MaxMessage)
@@ -59,28 +64,14 @@ func (r *reader) next() ([][]byte, error) {
 	if r.eof {
 		return nil, io.EOF
 	}
-	var n int
-	var rerr error
-	err := r.rc.Read(func(fd uintptr) bool {
-		for i := range r.hdrs {
-			r.hdrs[i].n = 0
-			r.hdrs[i].hdr.Flags = 0
-		}
-		k, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), maxBatch,
-			unix.MSG_DONTWAIT, 0, 0)
-		n, rerr = int(k), nil
-		if e != 0 {
-			n, rerr = 0, e
-		}
-		return rerr != unix.EAGAIN
-	})
+	err := r.rc.Read(r.recv)
 	if err == nil {
-		err = rerr
+		err = r.rerr
 	}
 	if err != nil {
 		return nil, err
 	}
-	for i := range n {
+	for i := range r.n {
 		k := int(r.hdrs[i].n)
 		if k == 0 {
 			r.eof = true
@@ -95,6 +86,22 @@ func (r *reader) next() ([][]byte, error) {
 		return nil, io.EOF
 	}
 	return r.msgs, nil
+}
+
+// recvmmsg takes what is queued, without waiting; false asks the poller
+// to wait when nothing is.
+func (r *reader) recvmmsg(fd uintptr) bool {
+	for i := range r.hdrs {
+		r.hdrs[i].n = 0
+		r.hdrs[i].hdr.Flags = 0
+	}
+	k, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), maxBatch,
+		unix.MSG_DONTWAIT, 0, 0)
+	r.n, r.rerr = int(k), nil
+	if e != 0 {
+		r.n, r.rerr = 0, e
+	}
+	return r.rerr != unix.EAGAIN
 }
 
 // wipe clears the bytes the last batch used (they may carry keys).
@@ -118,6 +125,11 @@ type writer struct {
 	rc   syscall.RawConn
 	hdrs [maxBatch]mmsghdr
 	iovs [maxBatch]unix.Iovec
+
+	send func(fd uintptr) bool // w.sendmmsg, bound once (no closure per call)
+	todo int                   // messages of the pending call
+	n    int                   // messages the last sendmmsg sent
+	werr error                 // and its error
 }
 
 func newWriter(nc *net.UnixConn) (*writer, error) {
@@ -126,6 +138,7 @@ func newWriter(nc *net.UnixConn) (*writer, error) {
 		return nil, err
 	}
 	w := &writer{rc: rc}
+	w.send = w.sendmmsg
 	for i := range w.hdrs {
 		w.hdrs[i].hdr.Iov = &w.iovs[i]
 		w.hdrs[i].hdr.SetIovlen(1)
@@ -141,25 +154,28 @@ func (w *writer) write(batch []outMsg) error {
 			w.iovs[i].Base = unsafe.SliceData(m.b)
 			w.iovs[i].SetLen(len(m.b))
 		}
-		var n int
-		var werr error
-		err := w.rc.Write(func(fd uintptr) bool {
-			k, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(len(batch)),
-				unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
-			n, werr = int(k), nil
-			if e != 0 {
-				n, werr = 0, e
-			}
-			return werr != unix.EAGAIN
-		})
+		w.todo = len(batch)
+		err := w.rc.Write(w.send)
 		if err == nil {
-			err = werr
+			err = w.werr
 		}
 		clear(w.iovs[:len(batch)])
 		if err != nil {
 			return err
 		}
-		batch = batch[n:]
+		batch = batch[w.n:]
 	}
 	return nil
+}
+
+// sendmmsg sends the pending messages without waiting; false asks the
+// poller to wait for room when the socket is full.
+func (w *writer) sendmmsg(fd uintptr) bool {
+	k, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(w.todo),
+		unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+	w.n, w.werr = int(k), nil
+	if e != 0 {
+		w.n, w.werr = 0, e
+	}
+	return w.werr != unix.EAGAIN
 }

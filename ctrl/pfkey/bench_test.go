@@ -2,7 +2,7 @@ package pfkey
 
 import "testing"
 
-func benchGolden(b *testing.B, name string) (Dialect, []byte) {
+func benchGolden(b testing.TB, name string) (Dialect, []byte) {
 	for _, g := range goldens {
 		if g.name == name {
 			return g.d, g.wire(b)
@@ -42,6 +42,23 @@ func BenchmarkEncodeAdd(b *testing.B) {
 				if _, err := Append(d, buf[:0], m); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeInAdd(b *testing.B) {
+	for _, name := range []string{"fb ADD strongSwan AES-GCM NAT-T", "lx ADD strongSwan AES-GCM NAT-T"} {
+		d, wire := benchGolden(b, name)
+		b.Run(d.String(), func(b *testing.B) {
+			var a Arena
+			b.ReportAllocs()
+			b.SetBytes(int64(len(wire)))
+			for b.Loop() {
+				if _, err := DecodeIn(d, wire, &a); err != nil {
+					b.Fatal(err)
+				}
+				a.Reset()
 			}
 		})
 	}

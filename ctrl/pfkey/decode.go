@@ -48,7 +48,11 @@ func ParseHeader(b []byte) (Header, error) {
 // the dialect's kernel answers (EINVAL mostly; EMSGSIZE for Linux length
 // errors; EAFNOSUPPORT for FreeBSD sockaddrs of other families); never a
 // partial message. Decode copies everything it keeps: b may be reused.
-func Decode(d Dialect, b []byte) (*Msg, error) {
+func Decode(d Dialect, b []byte) (*Msg, error) { return DecodeIn(d, b, nil) }
+
+// DecodeIn is Decode taking the message's memory from a (nil: the heap);
+// the message is then valid only until a.Reset.
+func DecodeIn(d Dialect, b []byte, a *Arena) (*Msg, error) {
 	if d != FreeBSD && d != Linux {
 		return nil, Errorf(syscall.EINVAL, "invalid dialect %d", d)
 	}
@@ -66,7 +70,16 @@ func Decode(d Dialect, b []byte) (*Msg, error) {
 	case int(h.Len)*8 != len(b):
 		return nil, Errorf(lengthErrno(d), "sadb_msg_len says %d bytes, message has %d", int(h.Len)*8, len(b))
 	}
-	m := &Msg{Header: h}
+	var blk *block
+	var m *Msg
+	if a != nil {
+		blk = a.next()
+		m = &blk.msg
+		m.Order = blk.order[:0]
+	} else {
+		m = new(Msg)
+	}
+	m.Header = h
 	var seen [numKinds]bool
 	for off := HeaderLen; off < len(b); {
 		rest := b[off:]
@@ -101,10 +114,13 @@ func Decode(d Dialect, b []byte) (*Msg, error) {
 		if s := specs[k]; n < s.min || (s.max != 0 && n > s.max) {
 			return nil, extErrorf(syscall.EINVAL, t, "%s extension of %d bytes, want %s", s.name, n, sizeRange(s))
 		}
-		if err := m.decodeExt(d, k, t, p); err != nil {
+		if err := m.decodeExt(d, k, t, p, blk); err != nil {
 			return nil, err
 		}
 		m.Order = append(m.Order, t)
+	}
+	if len(m.Order) == 0 {
+		m.Order = nil // as without an Arena
 	}
 	return m, nil
 }
@@ -127,8 +143,8 @@ func clone(b []byte) []byte {
 }
 
 // decodeExt parses extension p (header included; its length already
-// checked against the table) into m.
-func (m *Msg) decodeExt(d Dialect, k kind, t ExtType, p []byte) error {
+// checked against the table) into m, with the memory of blk (nil: heap).
+func (m *Msg) decodeExt(d Dialect, k kind, t ExtType, p []byte, blk *block) error {
 	u16 := func(o int) uint16 { return host.Uint16(p[o:]) }
 	u32 := func(o int) uint32 { return host.Uint32(p[o:]) }
 	u64 := func(o int) uint64 { return host.Uint64(p[o:]) }
@@ -137,10 +153,12 @@ func (m *Msg) decodeExt(d Dialect, k kind, t ExtType, p []byte) error {
 	}
 	switch k {
 	case kSA:
-		m.SA = &SA{SPI: binary.BigEndian.Uint32(p[4:]), Replay: p[8], State: SAState(p[9]),
+		m.SA = blk.saSlot()
+		*m.SA = SA{SPI: binary.BigEndian.Uint32(p[4:]), Replay: p[8], State: SAState(p[9]),
 			Auth: p[10], Encrypt: p[11], Flags: u32(12)}
 	case kLifetimeCurrent, kLifetimeHard, kLifetimeSoft:
-		lt := &Lifetime{Allocations: u32(4), Bytes: u64(8), AddTime: u64(16), UseTime: u64(24)}
+		lt := blk.lifetimeSlot(k)
+		*lt = Lifetime{Allocations: u32(4), Bytes: u64(8), AddTime: u64(16), UseTime: u64(24)}
 		switch k {
 		case kLifetimeCurrent:
 			m.LifetimeCurrent = lt
@@ -161,15 +179,18 @@ func (m *Msg) decodeExt(d Dialect, k kind, t ExtType, p []byte) error {
 		if int(p[5]) > maxPrefix(sa.ap.Addr()) {
 			return bad("prefix length %d", p[5])
 		}
-		*m.addrField(k) = &Address{Proto: p[4], PrefixLen: p[5], Reserved: u16(6),
+		addr := blk.addrSlot(k)
+		*addr = Address{Proto: p[4], PrefixLen: p[5], Reserved: u16(6),
 			Addr: sa.ap, FlowInfo: sa.flowInfo, ScopeID: sa.scopeID}
+		*m.addrField(k) = addr
 	case kKeyAuth, kKeyEncrypt:
 		bits := u16(4)
 		nb := (int(bits) + 7) / 8
 		if 8+align8(nb) > len(p) {
 			return bad("%d key bits do not fit in %d bytes", bits, len(p))
 		}
-		key := &Key{Bits: bits, Reserved: u16(6), Data: clone(p[8 : 8+nb])}
+		key, data := blk.keySlot(k, p[8:8+nb])
+		*key = Key{Bits: bits, Reserved: u16(6), Data: data}
 		if k == kKeyAuth {
 			m.AuthKey = key
 		} else {
@@ -230,7 +251,8 @@ func (m *Msg) decodeExt(d Dialect, k kind, t ExtType, p []byte) error {
 			m.SupportedEncrypt = s
 		}
 	case kSPIRange:
-		m.SPIRange = &SPIRange{Min: u32(4), Max: u32(8), Reserved: u32(12)}
+		m.SPIRange = blk.spiRangeSlot()
+		*m.SPIRange = SPIRange{Min: u32(4), Max: u32(8), Reserved: u32(12)}
 	case kKMPrivate:
 		m.KMPrivate = &KMPrivate{Reserved: u32(4), Data: clone(p[8:])}
 	case kPolicy:
@@ -242,11 +264,14 @@ func (m *Msg) decodeExt(d Dialect, k kind, t ExtType, p []byte) error {
 		pol.Requests = reqs
 		m.Policy = pol
 	case kSA2:
-		m.SA2 = &SA2{Mode: p[4], Reserved1: p[5], Reserved2: u16(6), Sequence: u32(8), ReqID: u32(12)}
+		m.SA2 = blk.sa2Slot()
+		*m.SA2 = SA2{Mode: p[4], Reserved1: p[5], Reserved2: u16(6), Sequence: u32(8), ReqID: u32(12)}
 	case kNATTType:
-		m.NATTType = &NATTType{Type: p[4], Reserved: [3]byte(p[5:8])}
+		m.NATTType = blk.nattTypeSlot()
+		*m.NATTType = NATTType{Type: p[4], Reserved: [3]byte(p[5:8])}
 	case kNATTSport, kNATTDport:
-		np := &NATTPort{Port: binary.BigEndian.Uint16(p[4:]), Reserved: u16(6)}
+		np := blk.nattPortSlot(k)
+		*np = NATTPort{Port: binary.BigEndian.Uint16(p[4:]), Reserved: u16(6)}
 		if k == kNATTSport {
 			m.NATTSport = np
 		} else {

@@ -71,7 +71,9 @@
 // that and for Encode(Decode(b)) decoding to the same value.
 //
 // Keys are copied out of the message; call Msg.WipeKeys (or Key.Wipe) when
-// they have been installed, and never log a Key.
+// they have been installed, and never log a Key. DecodeIn decodes into an
+// Arena instead of the heap (no allocation for an SADB_ADD); Arena.Reset
+// wipes the keys of everything decoded into it and recycles the memory.
 //
 // Byte order: host-order fields use the machine's native order, as the
 // kernels do; the golden tests are written for little-endian hosts.

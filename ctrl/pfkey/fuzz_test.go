@@ -19,8 +19,10 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		DetectDialect(b)
 		ParseHeader(b)
+		var a Arena
 		for _, d := range []Dialect{FreeBSD, Linux} {
 			m, err := Decode(d, b)
+			checkDecodeIn(t, &a, d, b, m, err)
 			if err != nil {
 				if m != nil {
 					t.Fatalf("%v: message with error %v", d, err)

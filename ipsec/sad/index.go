@@ -245,11 +245,32 @@ type outNode struct {
 }
 
 func newOutNode(proto Proto, src, dst netip.Addr, sas []*SA) *outNode {
+	if len(sas) == 0 {
+		return nil
+	}
 	g := &outNode{src: src, dst: dst, proto: proto}
 	if len(sas) <= len(g.inline) {
 		g.n = uint8(copy(g.inline[:], sas))
 	} else {
 		g.more = sas
+	}
+	return g
+}
+
+// outNodeWith is newOutNode(proto, src, dst, withSA(sas, sa)) without
+// the intermediate copy when the group stays inline (the common case:
+// one SA per pair of addresses).
+func outNodeWith(proto Proto, src, dst netip.Addr, sas []*SA, sa *SA) *outNode {
+	if len(sas) >= 2 {
+		return newOutNode(proto, src, dst, withSA(sas, sa))
+	}
+	g := &outNode{src: src, dst: dst, proto: proto, n: uint8(len(sas) + 1)}
+	g.inline[len(sas)] = sa
+	if len(sas) == 1 {
+		g.inline[0] = sas[0]
+		if sas[0].id > sa.id {
+			g.inline[0], g.inline[1] = sa, sas[0]
+		}
 	}
 	return g
 }
@@ -278,22 +299,22 @@ func findOut(t *outTable, proto Proto, src, dst netip.Addr) *outNode {
 	return nil
 }
 
-// setOut publishes the group (proto, src, dst) with sas (empty: remove
-// it) and returns the change in the number of groups (writer).
-func setOut(t *outTable, proto Proto, src, dst netip.Addr, sas []*SA) int {
+// setOut publishes g as the group (proto, src, dst) (nil: remove it) and
+// returns the change in the number of groups (writer).
+func setOut(t *outTable, proto Proto, src, dst netip.Addr, g *outNode) int {
 	old := findOut(t, proto, src, dst)
 	tg := outTag(t.seed, proto, src, dst)
 	switch {
-	case old == nil && len(sas) == 0:
+	case old == nil && g == nil:
 		return 0
 	case old == nil:
-		t.insert(newOutNode(proto, src, dst, sas), tg)
+		t.insert(g, tg)
 		return 1
-	case len(sas) == 0:
+	case g == nil:
 		t.replace(old, nil, tg)
 		return -1
 	}
-	t.replace(old, newOutNode(proto, src, dst, sas), tg)
+	t.replace(old, g, tg)
 	return 0
 }
 

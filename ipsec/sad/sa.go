@@ -171,7 +171,15 @@ type SA struct {
 	out outState
 	in  inState
 	cur curState
+
+	// keyBuf holds EncKey and AuthKey when they fit: the SA's size class
+	// (704 bytes) has the room, and a separate allocation per key is a
+	// cost when SAs are added by the hundred thousand a second.
+	keyBuf [keyInline]byte
 }
+
+// keyInline is the key bytes an SA holds without allocating.
+const keyInline = 48
 
 // outState holds the outbound sequence counter alone on its cache line.
 type outState struct {
@@ -225,8 +233,7 @@ func New(cfg Config, now time.Time) (*SA, error) {
 		return nil, fmt.Errorf("%w: NAT-T needs both ports", ErrInvalid)
 	}
 	sa := &SA{Config: cfg, added: now}
-	sa.EncKey = append([]byte(nil), cfg.EncKey...)
-	sa.AuthKey = append([]byte(nil), cfg.AuthKey...)
+	sa.copyKeys(cfg.EncKey, cfg.AuthKey)
 	state := StateMature
 	switch cfg.Proto {
 	case ProtoESP:
@@ -236,6 +243,7 @@ func New(cfg Config, now time.Time) (*SA, error) {
 		}
 		s, err := alg.NewSession(cfg.Enc, cfg.EncKey, cfg.Auth, cfg.AuthKey)
 		if err != nil {
+			sa.Wipe()
 			return nil, err
 		}
 		sa.Sess = s
@@ -247,6 +255,7 @@ func New(cfg Config, now time.Time) (*SA, error) {
 			}
 			s, err := alg.NewSession(alg.EncAESGMAC, cfg.EncKey, alg.AuthNull, nil)
 			if err != nil {
+				sa.Wipe()
 				return nil, err
 			}
 			sa.Sess = s
@@ -261,6 +270,7 @@ func New(cfg Config, now time.Time) (*SA, error) {
 		}
 		s, err := alg.NewSession(alg.EncNull, nil, cfg.Auth, cfg.AuthKey)
 		if err != nil {
+			sa.Wipe()
 			return nil, err
 		}
 		sa.Sess = s
@@ -268,6 +278,30 @@ func New(cfg Config, now time.Time) (*SA, error) {
 	sa.in.window.Init(cfg.ReplayWindow, cfg.ESN)
 	sa.state.Store(uint32(state))
 	return sa, nil
+}
+
+// copyKeys gives the SA its own copies of the keys: in keyBuf when both
+// fit (an AES-GCM or AES-CBC key with its salt), else in one allocation.
+// An empty key stays nil.
+func (sa *SA) copyKeys(enc, auth []byte) {
+	n := len(enc) + len(auth)
+	if n == 0 {
+		sa.EncKey, sa.AuthKey = nil, nil
+		return
+	}
+	buf := sa.keyBuf[:]
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	sa.EncKey, sa.AuthKey = nil, nil
+	if len(enc) > 0 {
+		sa.EncKey = buf[:len(enc):len(enc)]
+		copy(sa.EncKey, enc)
+	}
+	if len(auth) > 0 {
+		sa.AuthKey = buf[len(enc):n:n]
+		copy(sa.AuthKey, auth)
+	}
 }
 
 // ID is unique per SA within a Store and grows with installation order.

@@ -306,7 +306,7 @@ func (s *Store) update(sa *SA) (*SA, error) {
 		if g != nil {
 			sas = withoutSA(g.list(), old)
 		}
-		s.groups += setOut(ot, sa.Proto, sa.Src, sa.Dst, withSA(sas, sa))
+		s.groups += setOut(ot, sa.Proto, sa.Src, sa.Dst, outNodeWith(sa.Proto, sa.Src, sa.Dst, sas, sa))
 	} else {
 		s.outAdd(sa) // both visible for a moment rather than neither
 		s.outRemove(old)
@@ -371,13 +371,13 @@ func (s *Store) outAdd(sa *SA) {
 	if g := findOut(t, sa.Proto, sa.Src, sa.Dst); g != nil {
 		sas = g.list()
 	}
-	s.groups += setOut(t, sa.Proto, sa.Src, sa.Dst, withSA(sas, sa))
+	s.groups += setOut(t, sa.Proto, sa.Src, sa.Dst, outNodeWith(sa.Proto, sa.Src, sa.Dst, sas, sa))
 }
 
 func (s *Store) outRemove(sa *SA) {
 	t := s.out.Load()
 	if g := findOut(t, sa.Proto, sa.Src, sa.Dst); g != nil {
-		s.groups += setOut(t, sa.Proto, sa.Src, sa.Dst, withoutSA(g.list(), sa))
+		s.groups += setOut(t, sa.Proto, sa.Src, sa.Dst, newOutNode(sa.Proto, sa.Src, sa.Dst, withoutSA(g.list(), sa)))
 	}
 }
 
