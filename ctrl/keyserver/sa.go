@@ -105,6 +105,9 @@ func saConfig(d pfkey.Dialect, m *pfkey.Msg) (sad.Config, error) {
 			return c, pfkey.Errorf(syscall.EINVAL, "compression algorithm %d", m.SA.Encrypt)
 		}
 		c.Comp = comp
+		// The CPI on the wire: the SPI itself with FreeBSD's RAWCPI flag
+		// (setkey -R), else the well-known CPI; Linux always sends the SPI.
+		c.RawCPI = d == pfkey.Linux || m.SA.Flags&pfkey.SAFlagRawCPI != 0
 	}
 	if m.EncKey != nil {
 		if proto != sad.ProtoESP {
@@ -187,6 +190,9 @@ func (b *saBuf) fill(d pfkey.Dialect, h pfkey.Header, sa *sad.SA, keys bool) *pf
 	m.SetReplayWindow(d, sa.ReplayWindow)
 	if d == pfkey.FreeBSD && sa.ESN {
 		m.SA.Flags |= pfkey.SAFlagESN
+	}
+	if d == pfkey.FreeBSD && sa.RawCPI {
+		m.SA.Flags |= pfkey.SAFlagRawCPI
 	}
 	b.sa2 = pfkey.SA2{Mode: uint8(sa.Mode), ReqID: sa.ReqID, Sequence: uint32(sa.Seq())}
 	m.SA2 = &b.sa2

@@ -304,3 +304,33 @@ func TestDialects(t *testing.T) {
 		t.Error("unknown dialect accepted")
 	}
 }
+
+// TestIPCompCPI: FreeBSD's RAWCPI flag (setkey -R) puts the SPI on the
+// wire as the CPI, without it the well-known CPI goes; Linux always uses
+// the SPI. GET echoes the flag to FreeBSD clients.
+func TestIPCompCPI(t *testing.T) {
+	e := newEnv(t, "auto")
+	fb, lx := e.dial(pfkey.FreeBSD), e.dial(pfkey.Linux)
+	comp := func(spi uint32, flags uint32) *pfkey.Msg {
+		return &pfkey.Msg{Header: pfkey.Header{Type: pfkey.MsgAdd, SAType: pfkey.SATypeIPComp},
+			SA:  &pfkey.SA{SPI: spi, State: pfkey.SAStateMature, Encrypt: pfkey.CAlgDeflate, Flags: flags},
+			SA2: &pfkey.SA2{Mode: pfkey.ModeTunnel}, Src: addr("192.0.2.1"), Dst: addr("192.0.2.2")}
+	}
+	fb.ok(comp(0x4711, pfkey.SAFlagRawCPI))
+	lx.recv() // the broadcast of that ADD
+	fb.ok(comp(0x4712, 0))
+	lx.recv()
+	lx.ok(comp(0x4713, 0))
+	fb.recv()
+	for spi, raw := range map[uint32]bool{0x4711: true, 0x4712: false, 0x4713: true} {
+		sa, ok := e.m.SAD.Get(sad.ProtoIPComp, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), spi)
+		if !ok || sa.RawCPI != raw {
+			t.Errorf("SA %#x: found %v, raw CPI %v, want %v", spi, ok, ok && sa.RawCPI, raw)
+		}
+	}
+	get := saID(pfkey.MsgGet, 0x4711, "192.0.2.1", "192.0.2.2")
+	get.SAType = pfkey.SATypeIPComp
+	if g := fb.ok(get); g.SA.Flags&pfkey.SAFlagRawCPI == 0 {
+		t.Errorf("FreeBSD GET of a raw-CPI SA: flags %#x", g.SA.Flags)
+	}
+}
