@@ -90,7 +90,7 @@ func (m *Manager) OnAcquire(fn func(Acquire)) {
 // acquired numbers one queued acquire and tells the listeners.
 func (m *Manager) acquired(a Acquire, now time.Time) {
 	r := &a.Policy.Requests[a.Request]
-	a.Src, a.Dst = requestEndpoints(a.Policy, a.Request, &a.Key)
+	a.Src, a.Dst = a.Policy.Endpoints(a.Request, a.Key.SrcAddr(), a.Key.DstAddr())
 	k := acqKey{proto: r.Proto, mode: r.Mode, reqid: r.ReqID, src: a.Src, dst: a.Dst}
 	m.acq.mu.Lock()
 	e := m.acq.pending[k]
@@ -139,17 +139,4 @@ func (m *Manager) AcquireAnswered(seq uint32) {
 			return
 		}
 	}
-}
-
-// requestEndpoints returns the SA endpoints request k of p needs for a
-// packet with selector key: a tunnel request's own; for a transport
-// request, those of the closest tunnel request before it in the bundle,
-// else the packet's (as key.c's ipsec_setspidx does).
-func requestEndpoints(p *spd.Policy, k int, key *spd.Key) (src, dst netip.Addr) {
-	for j := k; j >= 0; j-- {
-		if r := &p.Requests[j]; r.Mode == sad.ModeTunnel {
-			return r.Src, r.Dst
-		}
-	}
-	return key.SrcAddr(), key.DstAddr()
 }

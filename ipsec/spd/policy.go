@@ -245,6 +245,20 @@ func (p *Policy) IdleSince() time.Time {
 	return p.Created
 }
 
+// Endpoints returns the addresses the SA for request k runs between when
+// the policy is applied to a packet from src to dst: a tunnel request's
+// own endpoints; for a transport request, those of the closest tunnel
+// request before it in the bundle (whose outer header it will see), else
+// the packet's (as key.c's ipsec_setspidx does).
+func (p *Policy) Endpoints(k int, src, dst netip.Addr) (netip.Addr, netip.Addr) {
+	for j := k; j >= 0; j-- {
+		if r := &p.Requests[j]; r.Mode == sad.ModeTunnel {
+			return r.Src, r.Dst
+		}
+	}
+	return src, dst
+}
+
 // before reports whether a precedes b in lookup order.
 func before(a, b *Policy) bool {
 	return a.Priority > b.Priority || a.Priority == b.Priority && a.Seq < b.Seq

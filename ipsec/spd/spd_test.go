@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fastipsec/fastipsec/ipsec/sad"
 )
 
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
@@ -383,5 +385,23 @@ func TestConcurrentReaders(t *testing.T) {
 	case e := <-errc:
 		t.Fatal(e)
 	default:
+	}
+}
+
+// TestEndpoints: a tunnel request runs between its own endpoints, a
+// transport request between those of the tunnel before it, else the
+// packet's addresses.
+func TestEndpoints(t *testing.T) {
+	h1, h2 := netip.MustParseAddr("10.1.0.5"), netip.MustParseAddr("10.2.0.9")
+	gwA, gwB := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	p := Policy{Requests: []Request{
+		{Proto: sad.ProtoAH, Mode: sad.ModeTransport},
+		{Proto: sad.ProtoIPComp, Mode: sad.ModeTunnel, Src: gwA, Dst: gwB},
+		{Proto: sad.ProtoESP, Mode: sad.ModeTransport}}}
+	want := [][2]netip.Addr{{h1, h2}, {gwA, gwB}, {gwA, gwB}}
+	for k, w := range want {
+		if src, dst := p.Endpoints(k, h1, h2); src != w[0] || dst != w[1] {
+			t.Errorf("request %d: %s -> %s, want %v", k, src, dst, w)
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package stage
 
 import (
-	"net/netip"
-
 	"sync/atomic"
 
 	"github.com/fastipsec/fastipsec/dataplane/engine"
@@ -156,10 +154,11 @@ func (s *outbound) hold(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, 
 }
 
 // outboundSA finds a usable SA for request k of p applied to a packet
-// still in the clear (see requestAddrs).
+// still in the clear (see spd.Policy.Endpoints).
 func outboundSA(db *sad.Store, p *spd.Policy, k int, data []byte, kn *knobs.Values) *sad.SA {
 	r := &p.Requests[k]
-	src, dst := requestAddrs(p, k, data)
+	src, dst := addrs(data)
+	src, dst = p.Endpoints(k, src, dst)
 	if !src.IsValid() || !dst.IsValid() {
 		return nil
 	}
@@ -168,19 +167,6 @@ func outboundSA(db *sad.Store, p *spd.Policy, k int, data []byte, kn *knobs.Valu
 		return nil
 	}
 	return sa
-}
-
-// requestAddrs returns the endpoints request k of a bundle works between
-// for a packet still in the clear: a tunnel request's own; for a
-// transport request, those of the closest tunnel request before it (whose
-// outer header it will see), else the packet's.
-func requestAddrs(p *spd.Policy, k int, data []byte) (src, dst netip.Addr) {
-	for j := k; j >= 0; j-- {
-		if r := &p.Requests[j]; r.Mode == sad.ModeTunnel {
-			return r.Src, r.Dst
-		}
-	}
-	return addrs(data)
 }
 
 // entry returns p's state, making it if need be (nil when every entry
