@@ -7,7 +7,6 @@ import (
 	"github.com/fastipsec/fastipsec/dataplane/pkt"
 	"github.com/fastipsec/fastipsec/dataplane/stats"
 	"github.com/fastipsec/fastipsec/ipsec/knobs"
-	"github.com/fastipsec/fastipsec/ipsec/sad"
 	"github.com/fastipsec/fastipsec/ipsec/spd"
 )
 
@@ -127,15 +126,10 @@ func (s *outbound) hold(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, 
 	data := b.Bytes()
 	fam := family(data)
 	need := false
+	src, dst := addrs(data)
 	for k := range p.Requests {
 		r := &p.Requests[k]
-		var sa *sad.SA
-		if k == 0 {
-			sa = s.findSA(data, p, 0, r, kn)
-		} else {
-			sa = outboundSA(s.d.SAD, p, k, data, kn)
-		}
-		if sa != nil {
+		if s.findSA(p, k, src, dst, kn) != nil {
 			continue
 		}
 		if !wasHeld {
@@ -151,22 +145,6 @@ func (s *outbound) hold(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Policy, 
 	s.enqueue(ctx, e, p, b, since, kn)
 	bufs[i] = nil
 	return true
-}
-
-// outboundSA finds a usable SA for request k of p applied to a packet
-// still in the clear (see spd.Policy.Endpoints).
-func outboundSA(db *sad.Store, p *spd.Policy, k int, data []byte, kn *knobs.Values) *sad.SA {
-	r := &p.Requests[k]
-	src, dst := addrs(data)
-	src, dst = p.Endpoints(k, src, dst)
-	if !src.IsValid() || !dst.IsValid() {
-		return nil
-	}
-	sa := db.Outbound(r.Proto, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
-	if sa != nil && !sa.Usable() {
-		return nil
-	}
-	return sa
 }
 
 // entry returns p's state, making it if need be (nil when every entry
@@ -323,9 +301,14 @@ func (s *outbound) ready(e *acqEntry, kn *knobs.Values) bool {
 		return true
 	}
 	kf := &kn.Fam[family(data)]
+	src, dst := addrs(data)
 	for k := range e.p.Requests {
 		r := &e.p.Requests[k]
-		if mandatory(r, kf) && outboundSA(s.d.SAD, e.p, k, data, kn) == nil {
+		if !mandatory(r, kf) {
+			continue
+		}
+		// Not findSA: its choices hold only within one burst.
+		if a, z := e.p.Endpoints(k, src, dst); usableSA(s.d.SAD, r, a, z, kn) == nil {
 			return false
 		}
 	}

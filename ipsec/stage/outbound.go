@@ -28,14 +28,16 @@ type outbound struct {
 	// lens are a batch's packet lengths before encapsulation
 	lens []int
 
-	// the last SA chosen, reused for the next packet of the same request
-	// (tunnel mode) or the same addresses (transport mode)
-	last struct {
-		p        *spd.Policy
-		req      int
-		src, dst netip.Addr
-		sa       *sad.SA
-	}
+	// per request index, the last SA chosen within this burst, reused for
+	// the next packet of the same policy between the same endpoints
+	last [pkt.MaxHistory]saChoice
+}
+
+// saChoice is one remembered SA lookup.
+type saChoice struct {
+	p        *spd.Policy
+	src, dst netip.Addr
+	sa       *sad.SA
 }
 
 func newOutbound(d *Deps, core int) *outbound {
@@ -53,7 +55,7 @@ func (s *outbound) Name() string { return "ipsec-out" }
 // request of a bundle as one batched round.
 func (s *outbound) Process(ctx *engine.Ctx, bufs []*pkt.Buf) int {
 	kn := s.d.Knobs.Load()
-	s.last.p, s.last.sa = nil, nil
+	s.last = [pkt.MaxHistory]saChoice{}
 	s.use.reset()
 	s.release(ctx, kn)
 	if s.deferBurst(ctx, bufs) {
@@ -141,7 +143,8 @@ func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Polic
 		s.dropProto(ctx, bufs, i, r.Proto, stats.ReasonProtoDisabled)
 		return
 	}
-	sa := s.findSA(data, p, round, r, kn)
+	src, dst := addrs(data)
+	sa := s.findSA(p, round, src, dst, kn)
 	if sa == nil { // hold raised the ACQUIRE
 		if mandatory(r, &kn.Fam[fam]) {
 			s.drop(ctx, bufs, i, stats.ReasonPolicyNoSA)
@@ -165,27 +168,32 @@ func (s *outbound) prepare(ctx *engine.Ctx, bufs []*pkt.Buf, i int, p *spd.Polic
 	}
 }
 
-// findSA picks the SA for request r: tunnel endpoints from the request,
-// transport endpoints from the packet.
-func (s *outbound) findSA(data []byte, p *spd.Policy, round int, r *spd.Request, kn *knobs.Values) *sad.SA {
-	var src, dst netip.Addr
-	if r.Mode == sad.ModeTunnel {
-		src, dst = r.Src, r.Dst
-		if !src.IsValid() || !dst.IsValid() {
-			return nil
-		}
-	} else {
-		src, dst = addrs(data)
+// findSA picks the SA for request k of p applied to a packet between
+// src and dst (see spd.Policy.Endpoints), remembering it for the burst.
+func (s *outbound) findSA(p *spd.Policy, k int, src, dst netip.Addr, kn *knobs.Values) *sad.SA {
+	src, dst = p.Endpoints(k, src, dst)
+	if k >= len(s.last) {
+		return usableSA(s.d.SAD, &p.Requests[k], src, dst, kn)
 	}
-	l := &s.last
-	if l.sa != nil && l.p == p && l.req == round && l.src == src && l.dst == dst && l.sa.Usable() {
+	l := &s.last[k]
+	if l.sa != nil && l.p == p && l.src == src && l.dst == dst && l.sa.Usable() {
 		return l.sa
 	}
-	sa := s.d.SAD.Outbound(r.Proto, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
-	if sa != nil && !sa.Usable() {
-		sa = nil
+	sa := usableSA(s.d.SAD, &p.Requests[k], src, dst, kn)
+	*l = saChoice{p: p, src: src, dst: dst, sa: sa}
+	return sa
+}
+
+// usableSA looks up the SA for request r between src and dst; nil when
+// there is none or it may not carry packets.
+func usableSA(db *sad.Store, r *spd.Request, src, dst netip.Addr, kn *knobs.Values) *sad.SA {
+	if !src.IsValid() || !dst.IsValid() {
+		return nil
 	}
-	l.p, l.req, l.src, l.dst, l.sa = p, round, src, dst, sa
+	sa := db.Outbound(r.Proto, r.Mode, src, dst, r.ReqID, kn.PreferredOld != 0)
+	if sa != nil && !sa.Usable() {
+		return nil
+	}
 	return sa
 }
 
