@@ -39,6 +39,16 @@ func satypeOf(p sad.Proto) pfkey.SAType {
 	return pfkey.SATypeUnspec
 }
 
+// saIndex reads what names SAs in a message (key.c's secasindex): the
+// protocol from the SA type and the two addresses.
+func saIndex(m *pfkey.Msg) (proto sad.Proto, src, dst netip.Addr, err error) {
+	if proto, err = protoOf(m.SAType); err != nil {
+		return proto, src, dst, err
+	}
+	src, dst, err = addrs(m)
+	return proto, src, dst, err
+}
+
 // addrs returns the message's source and destination addresses; both
 // are required.
 func addrs(m *pfkey.Msg) (src, dst netip.Addr, err error) {
@@ -55,17 +65,14 @@ func addrs(m *pfkey.Msg) (src, dst netip.Addr, err error) {
 // saConfig builds the SA an ADD or UPDATE describes (key.c key_setsaval).
 func saConfig(d pfkey.Dialect, m *pfkey.Msg) (sad.Config, error) {
 	var c sad.Config
-	proto, err := protoOf(m.SAType)
+	proto, src, dst, err := saIndex(m)
 	if err != nil {
 		return c, err
 	}
 	if m.SA == nil {
 		return c, pfkey.Errorf(syscall.EINVAL, "SA extension required")
 	}
-	c.Src, c.Dst, err = addrs(m)
-	if err != nil {
-		return c, err
-	}
+	c.Src, c.Dst = src, dst
 	c.Proto, c.SPI, c.Seq, c.PID = proto, m.SA.SPI, m.Seq, m.PID
 	if proto == sad.ProtoIPComp {
 		c.SPI &= 0xffff
@@ -254,11 +261,7 @@ func withoutKeys(m *pfkey.Msg) *pfkey.Msg {
 // getSPI is SADB_GETSPI: a larval SA with a free SPI in the requested
 // range; the reply goes to the requester only.
 func (s *Server) getSPI(cl *client, m *pfkey.Msg) error {
-	proto, err := protoOf(m.SAType)
-	if err != nil {
-		return err
-	}
-	src, dst, err := addrs(m)
+	proto, src, dst, err := saIndex(m)
 	if err != nil {
 		return err
 	}
@@ -394,11 +397,7 @@ func (s *Server) addBatch(cl *client, msgs [][]byte) {
 // delete is SADB_DELETE: one SA with the SA extension, else every SA of
 // the type between the two addresses (key_delete_all).
 func (s *Server) delete(cl *client, m *pfkey.Msg) error {
-	proto, err := protoOf(m.SAType)
-	if err != nil {
-		return err
-	}
-	src, dst, err := addrs(m)
+	proto, src, dst, err := saIndex(m)
 	if err != nil {
 		return err
 	}
@@ -429,11 +428,7 @@ func (s *Server) delete(cl *client, m *pfkey.Msg) error {
 // get is SADB_GET: the SA with keys and current lifetime, to the
 // requester only.
 func (s *Server) get(cl *client, m *pfkey.Msg) error {
-	proto, err := protoOf(m.SAType)
-	if err != nil {
-		return err
-	}
-	src, dst, err := addrs(m)
+	proto, src, dst, err := saIndex(m)
 	if err != nil {
 		return err
 	}
